@@ -1,0 +1,1 @@
+"""Comptroller: usage, cost and access governance for AI-assistant platforms."""

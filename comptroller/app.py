@@ -1,0 +1,87 @@
+"""The ASGI application: routes, the lifespan that owns start-up, and the GraphQL view."""
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from tortoise.contrib.starlette import RegisterTortoise
+
+from comptroller.authentication import authenticate, bearer_token
+from comptroller.authorization import Authorizer, Policy
+from comptroller.cache import ResultCache
+from comptroller.context import Context
+from comptroller.database import database_answers, tortoise_config
+from comptroller.errors import Unauthenticated
+from comptroller.settings import Settings, get_settings
+from schema import build_schema
+
+logger = logging.getLogger("comptroller")
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Authenticates the caller and builds the request's typed context."""
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        assert isinstance(request, Request)
+        state = request.app.state
+        principal = None
+        failure = None
+        token = bearer_token(request.headers.get("authorization"))
+        if token is not None:
+            try:
+                principal = await authenticate(token)
+            except Unauthenticated as error:
+                failure = error
+        return Context(
+            request=request,
+            authorizer=Authorizer(state.policy, principal, failure),
+            cache=state.cache,
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        )
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(_: Request) -> Response:
+    if await database_answers():
+        return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "database unavailable"}, status_code=503)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_tokens=settings.max_query_tokens,
+        max_aliases=settings.max_query_aliases,
+    )
+    view = GraphQLView(schema, graphql_ide="graphiql")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.policy = Policy(settings.policy_path)
+        app.state.cache = ResultCache(settings.cache_url, settings.cache_namespace)
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            try:
+                yield
+            finally:
+                await app.state.cache.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )

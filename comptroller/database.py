@@ -1,0 +1,41 @@
+"""How Tortoise is configured and how the schema is created or migrated."""
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate
+
+from models import MODEL_MODULES
+
+MIGRATIONS_MODULE = "models.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise configuration for one database, with the migrations package."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate_database(database_url: str) -> None:
+    """Create or upgrade the schema to the latest migration; running it twice is harmless."""
+    await migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def database_answers() -> bool:
+    """Whether the default connection answers a trivial query."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except (OSError, ConnectionError, RuntimeError):
+        return False
+    return True

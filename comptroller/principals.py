@@ -1,0 +1,30 @@
+"""Who is calling: the plain facts handed to the policy, never ORM objects."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UserPrincipal:
+    """A person, with their roles per project as loaded for this request."""
+
+    id: int
+    email: str
+    name: str
+    is_superuser: bool
+    project_roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    def roles_in(self, project_id: int) -> list[str]:
+        """Called by the policy: the role names this user holds in one project."""
+        return sorted(self.project_roles.get(project_id, ()))
+
+
+@dataclass(frozen=True)
+class ApiClientPrincipal:
+    """A project API client such as the gateway, identified by its token."""
+
+    token_id: int
+    project_id: int
+
+
+Principal = UserPrincipal | ApiClientPrincipal

@@ -1,0 +1,37 @@
+"""Tortoise models, one aggregate per module; ``MODEL_MODULES`` is what Tortoise loads."""
+
+from models.ai_model import AiModel
+from models.api_token import ApiToken
+from models.assistant import Assistant
+from models.audit import AuditEvent
+from models.enums import AssistantStatus, ProjectRole, RequestStatus
+from models.project import Membership, Project, ProjectSettings
+from models.request import Request
+from models.user import PersonalAccessToken, User
+
+MODEL_MODULES = [
+    "models.user",
+    "models.project",
+    "models.ai_model",
+    "models.assistant",
+    "models.api_token",
+    "models.request",
+    "models.audit",
+]
+
+__all__ = [
+    "MODEL_MODULES",
+    "AiModel",
+    "ApiToken",
+    "Assistant",
+    "AssistantStatus",
+    "AuditEvent",
+    "Membership",
+    "PersonalAccessToken",
+    "Project",
+    "ProjectRole",
+    "ProjectSettings",
+    "Request",
+    "RequestStatus",
+    "User",
+]

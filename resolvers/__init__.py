@@ -1,0 +1,1 @@
+"""What each field does: loads through the ORM, asks the policy, returns domain data."""

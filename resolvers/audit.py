@@ -1,0 +1,33 @@
+"""Writing and reading the audit trail of governance changes."""
+
+from datetime import datetime
+from typing import Any
+
+from models import AuditEvent
+from resolvers.pagination import Ordering, Page, SortKey, keyset_page
+
+NEWEST_FIRST = Ordering(name="audit", keys=(SortKey("at", datetime, True), SortKey("id", int, True)))
+
+
+async def record_event(
+    *,
+    actor_id: int | None,
+    project_id: int | None,
+    action: str,
+    target: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Call inside the transaction of the change it records, so both land or neither."""
+    return await AuditEvent.create(
+        actor_id=actor_id, project_id=project_id, action=action, target=target, details=details
+    )
+
+
+async def audit_page(project_id: int, first: int, after: str | None) -> Page[AuditEvent]:
+    return await keyset_page(
+        AuditEvent.filter(project_id=project_id),
+        NEWEST_FIRST,
+        lambda event: (event.at, event.id),
+        first,
+        after,
+    )

@@ -1,0 +1,101 @@
+"""Who holds which roles in a project: listing, adding, changing and revoking."""
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from comptroller.errors import BadUserInput, NotFound
+from models import Membership, ProjectRole, User
+from resolvers.audit import record_event
+from resolvers.pagination import Ordering, Page, SortKey, keyset_page
+
+BY_EMAIL = Ordering(
+    name="members", keys=(SortKey("user__email", str), SortKey("user_id", int))
+)
+ADMIN = ProjectRole.PROJECT_ADMIN.value
+
+
+async def members_page(project_id: int, first: int, after: str | None) -> Page[Membership]:
+    return await keyset_page(
+        Membership.filter(project_id=project_id).select_related("user"),
+        BY_EMAIL,
+        lambda m: (m.user.email, m.user_id),
+        first,
+        after,
+    )
+
+
+async def add_member(*, actor_id: int, project_id: int, email: str, roles: list[str]) -> Membership:
+    user = await User.get_or_none(email=email)
+    if user is None:
+        raise NotFound("No user with this email.")
+    if await Membership.exists(project_id=project_id, user_id=user.id):
+        raise BadUserInput("email", "this user is already a member; use setMemberRoles")
+    try:
+        async with in_transaction():
+            membership = await Membership.create(project_id=project_id, user=user, roles=roles)
+            await record_event(
+                actor_id=actor_id,
+                project_id=project_id,
+                action="member.add",
+                target=f"user:{user.id}",
+                details={"email": email, "roles": roles},
+            )
+    except IntegrityError as error:  # added concurrently
+        raise BadUserInput("email", "this user is already a member; use setMemberRoles") from error
+    membership.user = user
+    return membership
+
+
+async def set_member_roles(
+    *, actor_id: int, project_id: int, user_id: int, roles: list[str]
+) -> Membership:
+    async with in_transaction():
+        membership = await _membership(project_id, user_id)
+        if ADMIN in membership.roles and ADMIN not in roles:
+            await _keep_an_administrator(project_id, user_id, "roles")
+        before = membership.roles
+        membership.roles = roles
+        await membership.save(update_fields=["roles"])
+        await record_event(
+            actor_id=actor_id,
+            project_id=project_id,
+            action="member.set_roles",
+            target=f"user:{user_id}",
+            details={"before": before, "after": roles},
+        )
+    return membership
+
+
+async def remove_member(*, actor_id: int, project_id: int, user_id: int) -> bool:
+    async with in_transaction():
+        membership = await _membership(project_id, user_id)
+        if ADMIN in membership.roles:
+            await _keep_an_administrator(project_id, user_id, "userId")
+        await membership.delete()
+        await record_event(
+            actor_id=actor_id,
+            project_id=project_id,
+            action="member.remove",
+            target=f"user:{user_id}",
+            details={"roles": membership.roles},
+        )
+    return True
+
+
+async def _membership(project_id: int, user_id: int) -> Membership:
+    membership = (
+        await Membership.filter(project_id=project_id, user_id=user_id)
+        .select_related("user")
+        .select_for_update()
+        .first()
+    )
+    if membership is None:
+        raise NotFound("This user is not a member of the project.")
+    return membership
+
+
+async def _keep_an_administrator(project_id: int, leaving_user_id: int, argument: str) -> None:
+    """Refuse to leave a project that had administrators with none."""
+    others = await Membership.filter(project_id=project_id).exclude(user_id=leaving_user_id)
+    if not any(ADMIN in m.roles for m in others):
+        raise BadUserInput(argument, "a project must keep at least one PROJECT_ADMIN")

@@ -1,0 +1,123 @@
+"""Keyset pagination for Relay connections: stable while rows arrive, O(page) to read.
+
+A cursor is the sort key of the last row seen, base64url-encoded JSON tagged with the list
+it belongs to; anything that does not decode to exactly that shape is ``BAD_USER_INPUT``.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from comptroller.errors import BadUserInput
+
+M = TypeVar("M", bound=Model)
+
+KeyValue = int | str | datetime
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A column of the sort order (a Tortoise field path) and its Python type."""
+
+    field: str
+    kind: type[int] | type[str] | type[datetime]
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Ordering:
+    name: str  # tags cursors so that one list's cursor is refused by another
+    keys: tuple[SortKey, ...]
+
+    def order_by(self) -> list[str]:
+        return [("-" if key.descending else "") + key.field for key in self.keys]
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    rows: list[M]
+    cursors: list[str]
+    has_next_page: bool
+    total_count: int
+
+
+def encode_cursor(ordering: Ordering, values: Sequence[KeyValue]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps([ordering.name, *plain], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(ordering: Ordering, cursor: str, argument: str = "after") -> list[KeyValue]:
+    problem = "is not a cursor of this list"
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = json.loads(raw)
+    except (binascii.Error, ValueError) as error:
+        raise BadUserInput(argument, problem) from error
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != len(ordering.keys) + 1
+        or decoded[0] != ordering.name
+    ):
+        raise BadUserInput(argument, problem)
+    return [_typed(key, value, argument) for key, value in zip(ordering.keys, decoded[1:], strict=True)]
+
+
+def _typed(key: SortKey, value: Any, argument: str) -> KeyValue:
+    if key.kind is datetime and isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as error:
+            raise BadUserInput(argument, "is not a cursor of this list") from error
+        if parsed.tzinfo is not None:
+            return parsed
+    elif key.kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif key.kind is str and isinstance(value, str):
+        return value
+    raise BadUserInput(argument, "is not a cursor of this list")
+
+
+def after_filter(ordering: Ordering, values: Sequence[KeyValue]) -> Q:
+    """Rows strictly after ``values`` in the ordering: (a > x) or (a = x and b > y) ..."""
+    clauses: list[Q] = []
+    for index, key in enumerate(ordering.keys):
+        equal = {k.field.replace(".", "__"): v for k, v in zip(ordering.keys[:index], values, strict=False)}
+        operator = "lt" if key.descending else "gt"
+        clauses.append(Q(**equal, **{f"{key.field.replace('.', '__')}__{operator}": values[index]}))
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined |= clause
+    return combined
+
+
+async def keyset_page(
+    queryset: QuerySet[M],
+    ordering: Ordering,
+    key_of: Callable[[M], Sequence[KeyValue]],
+    first: int,
+    after: str | None,
+) -> Page[M]:
+    """One page of ``queryset`` in ``ordering`` after the cursor, with the total count."""
+    position = None if after is None else decode_cursor(ordering, after)
+    total = await queryset.count()
+    page_query = queryset
+    if position is not None:
+        page_query = page_query.filter(after_filter(ordering, position))
+    rows = await page_query.order_by(*ordering.order_by()).limit(first + 1)
+    has_next = len(rows) > first
+    rows = rows[:first]
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(ordering, key_of(row)) for row in rows],
+        has_next_page=has_next,
+        total_count=total,
+    )

@@ -1,0 +1,24 @@
+from datetime import datetime
+
+import strawberry
+
+from models import Membership as MembershipRow
+from schema.enums import ProjectRole
+from schema.instants import as_utc
+from schema.user import User
+
+
+@strawberry.type(name="Membership")
+class Membership:
+    user: User
+    roles: list[ProjectRole]
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: MembershipRow) -> "Membership":
+        """``row.user`` must have been fetched with the membership."""
+        return cls(
+            user=User.from_model(row.user),
+            roles=[ProjectRole(role) for role in row.roles],
+            created_at=as_utc(row.created_at),
+        )

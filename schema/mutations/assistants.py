@@ -1,0 +1,76 @@
+"""Member mutations on a project's assistants."""
+
+import strawberry
+
+from comptroller.errors import BadUserInput
+from resolvers.arguments import clean_description, clean_name, parse_id
+from resolvers.assistants import (
+    AssistantChanges,
+    assistant_project_id,
+    create_assistant,
+    update_assistant,
+)
+from schema.assistant import Assistant
+from schema.enums import AssistantStatus
+from schema.info import Info
+from schema.permissions import owned_by_project, project
+
+
+@strawberry.input(description="Fields left out stay as they are; null clears description or model.")
+class AssistantInput:
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    model_id: strawberry.ID | None = strawberry.UNSET
+    status: AssistantStatus | None = strawberry.UNSET
+
+    def changes(self) -> AssistantChanges:
+        if self.name is None:
+            raise BadUserInput("input.name", "an assistant's name cannot be cleared")
+        name = None if self.name is strawberry.UNSET else clean_name(str(self.name), "input.name")
+        description = (
+            None
+            if self.description is strawberry.UNSET
+            else clean_description(self.description, "input.description")
+        )
+        model_given = self.model_id is not strawberry.UNSET
+        model_id = (
+            parse_id(self.model_id, "input.modelId")
+            if model_given and self.model_id is not None
+            else None
+        )
+        status = None if self.status is strawberry.UNSET else self.status
+        return AssistantChanges(
+            name=name,
+            description=description,
+            clear_description=self.description is None,
+            model_id=model_id,
+            clear_model=model_given and self.model_id is None,
+            status=status,
+        )
+
+
+@strawberry.type
+class AssistantMutation:
+    @strawberry.mutation(extensions=project("create_assistant", argument="project_id"))
+    async def create_assistant(
+        self, info: Info, project_id: strawberry.ID, input: AssistantInput  # noqa: A002
+    ) -> Assistant:
+        actor = info.context.authorizer.require_user()
+        row = await create_assistant(
+            actor_id=actor.id,
+            project_id=parse_id(project_id, "projectId"),
+            changes=input.changes(),
+        )
+        return Assistant.from_model(row)
+
+    @strawberry.mutation(
+        extensions=owned_by_project("update_assistant", "id", assistant_project_id, "Assistant")
+    )
+    async def update_assistant(
+        self, info: Info, id: strawberry.ID, input: AssistantInput  # noqa: A002
+    ) -> Assistant:
+        actor = info.context.authorizer.require_user()
+        row = await update_assistant(
+            actor_id=actor.id, assistant_id=parse_id(id, "id"), changes=input.changes()
+        )
+        return Assistant.from_model(row)

@@ -1,0 +1,50 @@
+"""Administrator mutations on a project's members."""
+
+import strawberry
+
+from resolvers.arguments import clean_email, clean_roles, parse_id
+from resolvers.members import add_member, remove_member, set_member_roles
+from schema.enums import ProjectRole
+from schema.info import Info
+from schema.membership import Membership
+from schema.permissions import project
+
+
+@strawberry.type
+class MemberMutation:
+    @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
+    async def add_member(
+        self, info: Info, project_id: strawberry.ID, email: str, roles: list[ProjectRole]
+    ) -> Membership:
+        actor = info.context.authorizer.require_user()
+        row = await add_member(
+            actor_id=actor.id,
+            project_id=parse_id(project_id, "projectId"),
+            email=clean_email(email),
+            roles=clean_roles(roles),
+        )
+        return Membership.from_model(row)
+
+    @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
+    async def set_member_roles(
+        self, info: Info, project_id: strawberry.ID, user_id: strawberry.ID, roles: list[ProjectRole]
+    ) -> Membership:
+        actor = info.context.authorizer.require_user()
+        row = await set_member_roles(
+            actor_id=actor.id,
+            project_id=parse_id(project_id, "projectId"),
+            user_id=parse_id(user_id, "userId"),
+            roles=clean_roles(roles),
+        )
+        return Membership.from_model(row)
+
+    @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
+    async def remove_member(
+        self, info: Info, project_id: strawberry.ID, user_id: strawberry.ID
+    ) -> bool:
+        actor = info.context.authorizer.require_user()
+        return await remove_member(
+            actor_id=actor.id,
+            project_id=parse_id(project_id, "projectId"),
+            user_id=parse_id(user_id, "userId"),
+        )

@@ -1,0 +1,109 @@
+"""Operator mutations: projects, users and models (superuser only), and one's own tokens."""
+
+from datetime import datetime
+
+import strawberry
+
+from resolvers.ai_models import create_model
+from resolvers.arguments import (
+    MAX_PRICE_PER_MILLION_USD,
+    aware_instant,
+    clean_description,
+    clean_email,
+    clean_name,
+    usd_to_nanos,
+)
+from resolvers.projects import create_project
+from resolvers.users import create_personal_access_token, create_user
+from schema.ai_model import Model
+from schema.info import Info
+from schema.permissions import platform
+from schema.project import Project
+from schema.user import User
+
+
+@strawberry.input
+class CreateProjectInput:
+    name: str
+    description: str | None = None
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    is_superuser: bool | None = False
+
+
+@strawberry.input
+class CreateModelInput:
+    name: str
+    provider: str
+    input_price_per_million: float
+    output_price_per_million: float
+
+
+@strawberry.type
+class CreateUserPayload:
+    user: User
+    access_token: str = strawberry.field(description="Shown this once; store it now.")
+
+
+@strawberry.type
+class CreatePersonalAccessTokenPayload:
+    prefix: str
+    expires_at: datetime | None
+    secret: str = strawberry.field(description="Shown this once; store it now.")
+
+
+@strawberry.type
+class PlatformMutation:
+    @strawberry.mutation(extensions=platform("create_project"))
+    async def create_project(self, info: Info, input: CreateProjectInput) -> Project:  # noqa: A002
+        actor = info.context.authorizer.require_user()
+        name = clean_name(input.name, "input.name")
+        description = clean_description(input.description, "input.description")
+        return Project.from_model(await create_project(actor.id, name, description))
+
+    @strawberry.mutation(extensions=platform("create_user"))
+    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:  # noqa: A002
+        actor = info.context.authorizer.require_user()
+        created = await create_user(
+            actor_id=actor.id,
+            email=clean_email(input.email, "input.email"),
+            name=clean_name(input.name, "input.name"),
+            is_superuser=bool(input.is_superuser),
+        )
+        return CreateUserPayload(user=User.from_model(created.user), access_token=created.access_token)
+
+    @strawberry.mutation(extensions=platform("create_model"))
+    async def create_model(self, info: Info, input: CreateModelInput) -> Model:  # noqa: A002
+        actor = info.context.authorizer.require_user()
+        row = await create_model(
+            actor_id=actor.id,
+            name=clean_name(input.name, "input.name"),
+            provider=clean_name(input.provider, "input.provider"),
+            input_nanos=usd_to_nanos(
+                input.input_price_per_million, "input.inputPricePerMillion",
+                MAX_PRICE_PER_MILLION_USD,
+            ),
+            output_nanos=usd_to_nanos(
+                input.output_price_per_million, "input.outputPricePerMillion",
+                MAX_PRICE_PER_MILLION_USD,
+            ),
+        )
+        return Model.from_model(row)
+
+    @strawberry.mutation(
+        extensions=platform("use_console"),
+        description="A new personal access token for the viewer.",
+    )
+    async def create_personal_access_token(
+        self, info: Info, name: str, expires_at: datetime | None = None
+    ) -> CreatePersonalAccessTokenPayload:
+        viewer = info.context.authorizer.require_user()
+        expiry = None if expires_at is None else aware_instant(expires_at, "expiresAt")
+        issued = await create_personal_access_token(viewer.id, clean_name(name, "name"), expiry)
+        return CreatePersonalAccessTokenPayload(
+            prefix=issued.token.prefix, expires_at=expiry, secret=issued.secret
+        )

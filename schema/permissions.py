@@ -1,0 +1,98 @@
+"""Permission classes: each protected field names the policy action it needs.
+
+Every check goes through the request's ``Authorizer`` (and so through ``policy.polar``).
+``tests/test_schema_guards.py`` walks the schema and fails for a field without one.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.extensions import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+
+from comptroller.errors import NotFound
+from resolvers.arguments import parse_id
+from schema.info import Info
+
+
+class PlatformPermission(BasePermission):
+    """Needs an action on the platform (console use, or an operator's catalogue work)."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        info.context.authorizer.require_platform(self.action)
+        return True
+
+
+class ProjectPermission(BasePermission):
+    """Needs an action on the project the field is about (its parent, or an id argument)."""
+
+    def __init__(self, action: str, argument: str | None = None) -> None:
+        self.action = action
+        self.argument = argument  # None: the field's parent is the project
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        authorizer = info.context.authorizer
+        authorizer.require_platform("use_console")
+        if self.argument is None:
+            project_id: int = source.row_id
+        else:
+            project_id = parse_id(kwargs[self.argument], _camel(self.argument))
+        authorizer.require(project_id, self.action)
+        return True
+
+
+class OwnedByProjectPermission(BasePermission):
+    """Needs an action on the project that owns the object an id argument names.
+
+    An object the viewer may not read the project of is ``NOT_FOUND``, as if absent.
+    """
+
+    def __init__(
+        self,
+        action: str,
+        argument: str,
+        project_of: Callable[[int], Awaitable[int | None]],
+        what: str,
+    ) -> None:
+        self.action = action
+        self.argument = argument
+        self.project_of = project_of
+        self.what = what
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        authorizer = info.context.authorizer
+        authorizer.require_platform("use_console")
+        object_id = parse_id(kwargs[self.argument], _camel(self.argument))
+        project_id = await self.project_of(object_id)
+        if project_id is None or not authorizer.can(project_id, "read"):
+            raise NotFound(f"{self.what} not found.")
+        authorizer.require(project_id, self.action)
+        return True
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def platform(action: str) -> list[FieldExtension]:
+    return [PermissionExtension([PlatformPermission(action)], use_directives=False)]
+
+
+def project(action: str, argument: str | None = None) -> list[FieldExtension]:
+    return [PermissionExtension([ProjectPermission(action, argument)], use_directives=False)]
+
+
+def owned_by_project(
+    action: str, argument: str, project_of: Callable[[int], Awaitable[int | None]], what: str
+) -> list[FieldExtension]:
+    permission = OwnedByProjectPermission(action, argument, project_of, what)
+    return [PermissionExtension([permission], use_directives=False)]
+
+
+def public() -> list[FieldExtension]:
+    """Marks a field as deliberately unguarded (what reaches it was already authorized)."""
+    return []

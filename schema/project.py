@@ -1,0 +1,86 @@
+"""The Project type: the hub of everything a project's people may see."""
+
+from datetime import datetime
+
+import strawberry
+
+from models import Project as ProjectRow
+from resolvers.arguments import page_size
+from resolvers.assistants import list_assistants
+from resolvers.api_tokens import list_api_tokens
+from resolvers.audit import audit_page
+from resolvers.members import members_page
+from resolvers.projects import project_settings
+from schema.api_token import ApiToken
+from schema.assistant import Assistant
+from schema.audit_event import AuditEvent
+from schema.connections import Connection
+from schema.enums import AssistantStatus, ProjectRole
+from schema.info import Info
+from schema.instants import as_utc
+from schema.membership import Membership
+from schema.permissions import project
+from schema.project_settings import ProjectSettings
+
+
+@strawberry.type(name="Project")
+class Project:
+    # Reaching a Project at all took the "read" permission; these plain fields need no more.
+    id: strawberry.ID
+    name: str
+    description: str | None
+    created_at: datetime
+    row_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: ProjectRow) -> "Project":
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            description=row.description,
+            created_at=as_utc(row.created_at),
+            row_id=row.id,
+        )
+
+    @strawberry.field(extensions=project("read"), description="The roles the viewer holds here.")
+    def viewer_roles(self, info: Info) -> list[ProjectRole]:
+        return info.context.authorizer.roles_in(self.row_id)
+
+    @strawberry.field(
+        extensions=project("read"), description="Actions the viewer may take on this project."
+    )
+    def viewer_permissions(self, info: Info) -> list[str]:
+        return sorted(info.context.authorizer.project_actions(self.row_id))
+
+    @strawberry.field(extensions=project("read_settings"))
+    async def settings(self) -> ProjectSettings:
+        return ProjectSettings.from_model(await project_settings(self.row_id))
+
+    @strawberry.field(extensions=project("read_members"), description="Members by email.")
+    async def members(
+        self, first: int | None = 50, after: str | None = None
+    ) -> Connection[Membership]:
+        page = await members_page(self.row_id, page_size(first), after)
+        return Connection.from_page(page, Membership.from_model)
+
+    @strawberry.field(
+        extensions=project("read_active_assistants"),
+        description="Members see every assistant; ASSISTANT_USER sees active ones only.",
+    )
+    async def assistants(
+        self, info: Info, status: AssistantStatus | None = None
+    ) -> list[Assistant]:
+        active_only = not info.context.authorizer.can(self.row_id, "read_all_assistants")
+        rows = await list_assistants(self.row_id, status, active_only)
+        return [Assistant.from_model(row) for row in rows]
+
+    @strawberry.field(extensions=project("read_api_tokens"), description="Newest first.")
+    async def api_tokens(self) -> list[ApiToken]:
+        return [ApiToken.from_model(row) for row in await list_api_tokens(self.row_id)]
+
+    @strawberry.field(extensions=project("read_audit_log"), description="Newest first.")
+    async def audit_log(
+        self, first: int | None = 50, after: str | None = None
+    ) -> Connection[AuditEvent]:
+        page = await audit_page(self.row_id, page_size(first), after)
+        return Connection.from_page(page, AuditEvent.from_model)

@@ -1,0 +1,39 @@
+"""The root Query."""
+
+import strawberry
+
+from resolvers.ai_models import list_models
+from resolvers.arguments import page_size, parse_id
+from resolvers.projects import project_by_id, projects_page
+from schema.ai_model import Model
+from schema.connections import Connection
+from schema.info import Info
+from schema.permissions import platform, project
+from schema.project import Project
+from schema.user import User
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(extensions=platform("use_console"), description="Who is calling.")
+    def viewer(self, info: Info) -> User:
+        return User.from_principal(info.context.authorizer.require_user())
+
+    @strawberry.field(extensions=project("read", argument="id"))
+    async def project(self, id: strawberry.ID) -> Project | None:  # noqa: A002 - contract name
+        return Project.from_model(await project_by_id(parse_id(id, "id")))
+
+    @strawberry.field(
+        extensions=platform("use_console"),
+        description="Projects the viewer holds a role in, by name. "
+        "includeAll (superusers only) lists every project.",
+    )
+    async def projects(
+        self, info: Info, first: int | None = 50, after: str | None = None, include_all: bool = False
+    ) -> Connection[Project]:
+        page = await projects_page(info.context.authorizer, page_size(first), after, include_all)
+        return Connection.from_page(page, Project.from_model)
+
+    @strawberry.field(extensions=platform("use_console"), description="The model catalog.")
+    async def models(self) -> list[Model]:
+        return [Model.from_model(row) for row in await list_models()]

@@ -1,0 +1,17 @@
+"""Scalars beyond GraphQL's own: 64-bit integers for aggregates, and JSON."""
+
+from typing import NewType
+
+import strawberry
+from strawberry.scalars import JSON
+
+# GraphQL's Int is 32-bit; sums of tokens and request counts outgrow it.
+BigInt = strawberry.scalar(
+    NewType("BigInt", int),
+    name="BigInt",
+    description="A 64-bit integer, serialized as a JSON number.",
+    serialize=int,
+    parse_value=int,
+)
+
+__all__ = ["JSON", "BigInt"]
