@@ -61,7 +61,9 @@ async def _authenticate_client(digest: str, now: datetime) -> ApiClientPrincipal
     return ApiClientPrincipal(token_id=row.id, project_id=row.project_id)
 
 
-def _refuse_unusable(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> None:
+def _refuse_unusable(
+    revoked_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> None:
     if revoked_at is not None:
         raise Unauthenticated("This token has been revoked.")
     if expires_at is not None and expires_at <= now:

@@ -7,7 +7,7 @@ those facts: ``Policy`` remembers one answer per distinct set of facts, and a pr
 Oso a handful of times in its life rather than once per request.
 """
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +36,11 @@ class Policy:
 
     def __init__(self, path: Path) -> None:
         self._oso = Oso()
-        self._oso.register_class(UserPrincipal, name="User")
-        self._oso.register_class(ApiClientPrincipal, name="ApiClient")
-        self._oso.register_class(Platform, name="Platform")
-        self._oso.register_class(ProjectResource, name="Project")
+        register: Callable[..., None] = self._oso.register_class  # Oso is untyped
+        register(UserPrincipal, name="User")
+        register(ApiClientPrincipal, name="ApiClient")
+        register(Platform, name="Platform")
+        register(ProjectResource, name="Project")
         self._oso.load_files([str(path)])
         self._answers: dict[Hashable, frozenset[str]] = {}
 

@@ -31,14 +31,14 @@ class ResultCache:
     async def get(self, key: str) -> Any:
         try:
             return await self._cache.get(key)
-        except Exception:  # noqa: BLE001 - any backend failure is a miss, by design
+        except Exception:
             logger.warning("cache get failed; reading from the database", exc_info=True)
             return None
 
     async def set(self, key: str, value: Any, ttl_seconds: int) -> None:
         try:
             await self._cache.set(key, value, ttl=ttl_seconds)
-        except Exception:  # noqa: BLE001 - a failed write only costs a later miss
+        except Exception:
             logger.warning("cache set failed; result not cached", exc_info=True)
 
     async def answers(self) -> bool:

@@ -97,11 +97,15 @@ def demo(
     database: Annotated[Path, typer.Option(help="The SQLite file to create afresh.")] = Path(
         "comptroller-demo.db"
     ),
-    requests: Annotated[int, typer.Option(min=1000, max=5_000_000, help="Requests to generate.")] = 120_000,
+    requests: Annotated[
+        int, typer.Option(min=1000, max=5_000_000, help="Requests to generate.")
+    ] = 120_000,
     seed: Annotated[int, typer.Option(help="Random seed, for the same data every time.")] = 7,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when loaded.")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve when loaded.")
+    ] = True,
 ) -> None:
     """Build a fresh SQLite database with realistic demo data, print tokens, serve GraphiQL."""
     from comptroller.demo_data import load_demo
@@ -128,8 +132,10 @@ def _print_demo_tokens(tokens: dict[str, str], host: str, port: int) -> None:
         console.print(f"\n[bold]{role}[/bold]")
         print(f'{{"Authorization": "Bearer {token}"}}')
     console.print("\nExample query:")
-    print("{ viewer { email } projects { edges { node { id name viewerRoles "
-          "assistants { name status model { name } } } } } }")
+    print(
+        "{ viewer { email } projects { edges { node { id name viewerRoles "
+        "assistants { name status model { name } } } } } }"
+    )
     console.rule()
 
 

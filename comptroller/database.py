@@ -10,14 +10,18 @@ from models import MODEL_MODULES
 MIGRATIONS_MODULE = "models.migrations"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
-    """The Tortoise configuration for one database, with the migrations package."""
+def tortoise_config(database_url: str, connection: str = "default") -> dict[str, Any]:
+    """The Tortoise configuration for one database, with the migrations package.
+
+    Tortoise caches compiled statements per connection name, so a process that talks to two
+    backends in turn (the test suite) names each connection after its backend.
+    """
     return {
-        "connections": {"default": database_url},
+        "connections": {connection: database_url},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
-                "default_connection": "default",
+                "default_connection": connection,
                 "migrations": MIGRATIONS_MODULE,
             }
         },

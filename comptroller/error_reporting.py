@@ -42,9 +42,16 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
         return error
     if error.path is None and (original is None or not _is_bug(original)):
         message = _SUGGESTION.sub("", error.message)
-        code = ErrorCode.QUERY_TOO_COMPLEX if _TOO_COMPLEX.search(message) else ErrorCode.BAD_USER_INPUT
+        code = (
+            ErrorCode.QUERY_TOO_COMPLEX
+            if _TOO_COMPLEX.search(message)
+            else ErrorCode.BAD_USER_INPUT
+        )
         return GraphQLError(
-            message, nodes=error.nodes, source=error.source, positions=error.positions,
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
             extensions={"code": code.value},
         )
     logger.error(

@@ -30,7 +30,9 @@ class IssuedSecret:
 
 def issue_secret(kind: TokenKind) -> IssuedSecret:
     secret = kind.value + secrets.token_urlsafe(32)
-    return IssuedSecret(secret=secret, prefix=secret[:PREFIX_LENGTH], secret_hash=hash_secret(secret))
+    return IssuedSecret(
+        secret=secret, prefix=secret[:PREFIX_LENGTH], secret_hash=hash_secret(secret)
+    )
 
 
 def hash_secret(secret: str) -> str:

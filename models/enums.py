@@ -1,19 +1,19 @@
 """Enumerations stored in the database and exposed by the schema."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ProjectRole(str, Enum):
+class ProjectRole(StrEnum):
     PROJECT_ADMIN = "PROJECT_ADMIN"
     PROJECT_MEMBER = "PROJECT_MEMBER"
     ASSISTANT_USER = "ASSISTANT_USER"
 
 
-class RequestStatus(str, Enum):
+class RequestStatus(StrEnum):
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
 
 
-class AssistantStatus(str, Enum):
+class AssistantStatus(StrEnum):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"

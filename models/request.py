@@ -28,18 +28,27 @@ class Request(Model):
     status = fields.CharEnumField(RequestStatus, max_length=8)
     duration_ms = fields.IntField()
     assistant: fields.ForeignKeyNullableRelation[Assistant] = fields.ForeignKeyField(
-        "models.Assistant", related_name="requests", null=True, on_delete=fields.SET_NULL,
+        "models.Assistant",
+        related_name="requests",
+        null=True,
+        on_delete=fields.SET_NULL,
         db_index=False,
     )
     model: fields.ForeignKeyRelation[AiModel] = fields.ForeignKeyField(
         "models.AiModel", related_name="requests", on_delete=fields.RESTRICT, db_index=False
     )
     api_token: fields.ForeignKeyNullableRelation[ApiToken] = fields.ForeignKeyField(
-        "models.ApiToken", related_name="requests", null=True, on_delete=fields.SET_NULL,
+        "models.ApiToken",
+        related_name="requests",
+        null=True,
+        on_delete=fields.SET_NULL,
         db_index=False,
     )
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="requests", null=True, on_delete=fields.SET_NULL,
+        "models.User",
+        related_name="requests",
+        null=True,
+        on_delete=fields.SET_NULL,
         db_index=False,
     )
     input_tokens = fields.IntField()

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from tortoise.transactions import in_transaction
 
@@ -23,8 +24,8 @@ async def list_api_tokens(project_id: int) -> list[ApiToken]:
 
 
 async def api_token_project_id(token_id: int) -> int | None:
-    row = await ApiToken.filter(id=token_id).values_list("project_id", flat=True)
-    return row[0] if row else None
+    project_id = await ApiToken.filter(id=token_id).first().values_list("project_id", flat=True)
+    return cast("int | None", project_id)
 
 
 async def create_api_token(

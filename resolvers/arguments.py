@@ -105,7 +105,7 @@ _ZONES: frozenset[str] | None = None
 
 
 def _known_timezones() -> frozenset[str]:
-    global _ZONES  # noqa: PLW0603 - computed once; available_timezones() walks the disk
+    global _ZONES
     if _ZONES is None:
         _ZONES = frozenset(available_timezones())
     return _ZONES

@@ -1,6 +1,7 @@
 """A project's assistants."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from tortoise.transactions import in_transaction
 
@@ -35,8 +36,10 @@ async def list_assistants(
 
 
 async def assistant_project_id(assistant_id: int) -> int | None:
-    row = await Assistant.filter(id=assistant_id).values_list("project_id", flat=True)
-    return row[0] if row else None
+    project_id = (
+        await Assistant.filter(id=assistant_id).first().values_list("project_id", flat=True)
+    )
+    return cast("int | None", project_id)
 
 
 async def create_assistant(
@@ -63,7 +66,9 @@ async def create_assistant(
     return assistant
 
 
-async def update_assistant(*, actor_id: int, assistant_id: int, changes: AssistantChanges) -> Assistant:
+async def update_assistant(
+    *, actor_id: int, assistant_id: int, changes: AssistantChanges
+) -> Assistant:
     async with in_transaction():
         assistant = await Assistant.filter(id=assistant_id).select_for_update().first()
         if assistant is None:

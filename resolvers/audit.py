@@ -6,7 +6,9 @@ from typing import Any
 from models import AuditEvent
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
 
-NEWEST_FIRST = Ordering(name="audit", keys=(SortKey("at", datetime, True), SortKey("id", int, True)))
+NEWEST_FIRST = Ordering(
+    name="audit", keys=(SortKey("at", datetime, True), SortKey("id", int, True))
+)
 
 
 async def record_event(

@@ -25,9 +25,7 @@ class Loaders:
     """Made anew for every request: a loader's memory must not outlive the request."""
 
     user_by_id: DataLoader[int, User | None] = field(default_factory=lambda: _loader(User))
-    project_by_id: DataLoader[int, Project | None] = field(
-        default_factory=lambda: _loader(Project)
-    )
+    project_by_id: DataLoader[int, Project | None] = field(default_factory=lambda: _loader(Project))
     ai_model_by_id: DataLoader[int, AiModel | None] = field(
         default_factory=lambda: _loader(AiModel)
     )

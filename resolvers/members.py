@@ -8,9 +8,7 @@ from models import Membership, ProjectRole, User
 from resolvers.audit import record_event
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
 
-BY_EMAIL = Ordering(
-    name="members", keys=(SortKey("user__email", str), SortKey("user_id", int))
-)
+BY_EMAIL = Ordering(name="members", keys=(SortKey("user__email", str), SortKey("user_id", int)))
 ADMIN = ProjectRole.PROJECT_ADMIN.value
 
 
@@ -83,14 +81,13 @@ async def remove_member(*, actor_id: int, project_id: int, user_id: int) -> bool
 
 
 async def _membership(project_id: int, user_id: int) -> Membership:
+    # Locked alone: PostgreSQL cannot lock the nullable side of the join select_related makes.
     membership = (
-        await Membership.filter(project_id=project_id, user_id=user_id)
-        .select_related("user")
-        .select_for_update()
-        .first()
+        await Membership.filter(project_id=project_id, user_id=user_id).select_for_update().first()
     )
     if membership is None:
         raise NotFound("This user is not a member of the project.")
+    await membership.fetch_related("user")
     return membership
 
 

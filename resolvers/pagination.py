@@ -68,7 +68,9 @@ def decode_cursor(ordering: Ordering, cursor: str, argument: str = "after") -> l
         or decoded[0] != ordering.name
     ):
         raise BadUserInput(argument, problem)
-    return [_typed(key, value, argument) for key, value in zip(ordering.keys, decoded[1:], strict=True)]
+    return [
+        _typed(key, value, argument) for key, value in zip(ordering.keys, decoded[1:], strict=True)
+    ]
 
 
 def _typed(key: SortKey, value: Any, argument: str) -> KeyValue:
@@ -79,9 +81,9 @@ def _typed(key: SortKey, value: Any, argument: str) -> KeyValue:
             raise BadUserInput(argument, "is not a cursor of this list") from error
         if parsed.tzinfo is not None:
             return parsed
-    elif key.kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    elif key.kind is str and isinstance(value, str):
+    elif (key.kind is int and isinstance(value, int) and not isinstance(value, bool)) or (
+        key.kind is str and isinstance(value, str)
+    ):
         return value
     raise BadUserInput(argument, "is not a cursor of this list")
 
@@ -90,9 +92,13 @@ def after_filter(ordering: Ordering, values: Sequence[KeyValue]) -> Q:
     """Rows strictly after ``values`` in the ordering: (a > x) or (a = x and b > y) ..."""
     clauses: list[Q] = []
     for index, key in enumerate(ordering.keys):
-        equal = {k.field.replace(".", "__"): v for k, v in zip(ordering.keys[:index], values, strict=False)}
+        conditions: dict[str, Any] = {
+            earlier.field: value
+            for earlier, value in zip(ordering.keys[:index], values, strict=False)
+        }
         operator = "lt" if key.descending else "gt"
-        clauses.append(Q(**equal, **{f"{key.field.replace('.', '__')}__{operator}": values[index]}))
+        conditions[f"{key.field}__{operator}"] = values[index]
+        clauses.append(Q(**conditions))
     combined = clauses[0]
     for clause in clauses[1:]:
         combined |= clause

@@ -52,7 +52,9 @@ async def create_personal_access_token(
     return await _issue_token(user_id, name, expires_at)
 
 
-async def _issue_token(user_id: int, name: str, expires_at: datetime | None) -> NewPersonalAccessToken:
+async def _issue_token(
+    user_id: int, name: str, expires_at: datetime | None
+) -> NewPersonalAccessToken:
     issued = issue_secret(TokenKind.PERSONAL)
     token = await PersonalAccessToken.create(
         user_id=user_id,

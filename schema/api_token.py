@@ -6,7 +6,9 @@ from models import ApiToken as ApiTokenRow
 from schema.instants import as_utc, as_utc_or_none
 
 
-@strawberry.type(name="ApiToken", description="A project API token; its secret is never shown again.")
+@strawberry.type(
+    name="ApiToken", description="A project API token; its secret is never shown again."
+)
 class ApiToken:
     id: strawberry.ID
     name: str

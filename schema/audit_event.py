@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import cast
 
 import strawberry
 
@@ -32,6 +33,6 @@ class AuditEvent:
             at=as_utc(row.at),
             action=row.action,
             target=row.target,
-            details=row.details,
+            details=cast("JSON | None", row.details),
             actor_id=row.actor_id,
         )

@@ -1,11 +1,11 @@
-"""The contract's enums, backed by the values the models store."""
+"""The contract's enums: the models' own, registered with Strawberry under their names."""
 
 import strawberry
 
-from models.enums import AssistantStatus as AssistantStatusValue
-from models.enums import ProjectRole as ProjectRoleValue
-from models.enums import RequestStatus as RequestStatusValue
+from models.enums import AssistantStatus, ProjectRole, RequestStatus
 
-ProjectRole = strawberry.enum(ProjectRoleValue, name="ProjectRole")
-RequestStatus = strawberry.enum(RequestStatusValue, name="RequestStatus")
-AssistantStatus = strawberry.enum(AssistantStatusValue, name="AssistantStatus")
+strawberry.enum(ProjectRole, name="ProjectRole")
+strawberry.enum(RequestStatus, name="RequestStatus")
+strawberry.enum(AssistantStatus, name="AssistantStatus")
+
+__all__ = ["AssistantStatus", "ProjectRole", "RequestStatus"]

@@ -5,9 +5,9 @@ from datetime import datetime
 import strawberry
 
 from models import Project as ProjectRow
+from resolvers.api_tokens import list_api_tokens
 from resolvers.arguments import page_size
 from resolvers.assistants import list_assistants
-from resolvers.api_tokens import list_api_tokens
 from resolvers.audit import audit_page
 from resolvers.members import members_page
 from resolvers.projects import project_settings

@@ -20,7 +20,7 @@ class Query:
         return User.from_principal(info.context.authorizer.require_user())
 
     @strawberry.field(extensions=project("read", argument="id"))
-    async def project(self, id: strawberry.ID) -> Project | None:  # noqa: A002 - contract name
+    async def project(self, id: strawberry.ID) -> Project | None:
         return Project.from_model(await project_by_id(parse_id(id, "id")))
 
     @strawberry.field(
@@ -29,7 +29,11 @@ class Query:
         "includeAll (superusers only) lists every project.",
     )
     async def projects(
-        self, info: Info, first: int | None = 50, after: str | None = None, include_all: bool = False
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        include_all: bool = False,
     ) -> Connection[Project]:
         page = await projects_page(info.context.authorizer, page_size(first), after, include_all)
         return Connection.from_page(page, Project.from_model)

@@ -13,10 +13,18 @@ class User:
 
     @classmethod
     def from_model(cls, row: UserRow) -> "User":
-        return cls(id=strawberry.ID(str(row.id)), email=row.email, name=row.name,
-                   is_superuser=row.is_superuser)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email=row.email,
+            name=row.name,
+            is_superuser=row.is_superuser,
+        )
 
     @classmethod
     def from_principal(cls, principal: UserPrincipal) -> "User":
-        return cls(id=strawberry.ID(str(principal.id)), email=principal.email,
-                   name=principal.name, is_superuser=principal.is_superuser)
+        return cls(
+            id=strawberry.ID(str(principal.id)),
+            email=principal.email,
+            name=principal.name,
+            is_superuser=principal.is_superuser,
+        )

@@ -28,12 +28,14 @@ class ApiTokenMutation:
             name=clean_name(name, "name"),
             expires_at=None if expires_at is None else aware_instant(expires_at, "expiresAt"),
         )
-        return CreateApiTokenPayload(api_token=ApiToken.from_model(created.token), secret=created.secret)
+        return CreateApiTokenPayload(
+            api_token=ApiToken.from_model(created.token), secret=created.secret
+        )
 
     @strawberry.mutation(
         extensions=owned_by_project("revoke_api_token", "id", api_token_project_id, "API token")
     )
-    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiToken:  # noqa: A002
+    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiToken:
         actor = info.context.authorizer.require_user()
         row = await revoke_api_token(actor_id=actor.id, token_id=parse_id(id, "id"))
         return ApiToken.from_model(row)

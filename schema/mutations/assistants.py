@@ -53,7 +53,7 @@ class AssistantInput:
 class AssistantMutation:
     @strawberry.mutation(extensions=project("create_assistant", argument="project_id"))
     async def create_assistant(
-        self, info: Info, project_id: strawberry.ID, input: AssistantInput  # noqa: A002
+        self, info: Info, project_id: strawberry.ID, input: AssistantInput
     ) -> Assistant:
         actor = info.context.authorizer.require_user()
         row = await create_assistant(
@@ -67,7 +67,7 @@ class AssistantMutation:
         extensions=owned_by_project("update_assistant", "id", assistant_project_id, "Assistant")
     )
     async def update_assistant(
-        self, info: Info, id: strawberry.ID, input: AssistantInput  # noqa: A002
+        self, info: Info, id: strawberry.ID, input: AssistantInput
     ) -> Assistant:
         actor = info.context.authorizer.require_user()
         row = await update_assistant(

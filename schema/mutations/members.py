@@ -27,7 +27,11 @@ class MemberMutation:
 
     @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
     async def set_member_roles(
-        self, info: Info, project_id: strawberry.ID, user_id: strawberry.ID, roles: list[ProjectRole]
+        self,
+        info: Info,
+        project_id: strawberry.ID,
+        user_id: strawberry.ID,
+        roles: list[ProjectRole],
     ) -> Membership:
         actor = info.context.authorizer.require_user()
         row = await set_member_roles(

@@ -59,14 +59,14 @@ class CreatePersonalAccessTokenPayload:
 @strawberry.type
 class PlatformMutation:
     @strawberry.mutation(extensions=platform("create_project"))
-    async def create_project(self, info: Info, input: CreateProjectInput) -> Project:  # noqa: A002
+    async def create_project(self, info: Info, input: CreateProjectInput) -> Project:
         actor = info.context.authorizer.require_user()
         name = clean_name(input.name, "input.name")
         description = clean_description(input.description, "input.description")
         return Project.from_model(await create_project(actor.id, name, description))
 
     @strawberry.mutation(extensions=platform("create_user"))
-    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:  # noqa: A002
+    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
         actor = info.context.authorizer.require_user()
         created = await create_user(
             actor_id=actor.id,
@@ -74,21 +74,25 @@ class PlatformMutation:
             name=clean_name(input.name, "input.name"),
             is_superuser=bool(input.is_superuser),
         )
-        return CreateUserPayload(user=User.from_model(created.user), access_token=created.access_token)
+        return CreateUserPayload(
+            user=User.from_model(created.user), access_token=created.access_token
+        )
 
     @strawberry.mutation(extensions=platform("create_model"))
-    async def create_model(self, info: Info, input: CreateModelInput) -> Model:  # noqa: A002
+    async def create_model(self, info: Info, input: CreateModelInput) -> Model:
         actor = info.context.authorizer.require_user()
         row = await create_model(
             actor_id=actor.id,
             name=clean_name(input.name, "input.name"),
             provider=clean_name(input.provider, "input.provider"),
             input_nanos=usd_to_nanos(
-                input.input_price_per_million, "input.inputPricePerMillion",
+                input.input_price_per_million,
+                "input.inputPricePerMillion",
                 MAX_PRICE_PER_MILLION_USD,
             ),
             output_nanos=usd_to_nanos(
-                input.output_price_per_million, "input.outputPricePerMillion",
+                input.output_price_per_million,
+                "input.outputPricePerMillion",
                 MAX_PRICE_PER_MILLION_USD,
             ),
         )
