@@ -1,6 +1,7 @@
 """The ASGI application: routes, the lifespan that owns start-up, and the GraphQL view."""
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
 from comptroller.authentication import authenticate, bearer_token
@@ -18,15 +21,24 @@ from comptroller.authorization import Authorizer, Policy
 from comptroller.cache import ResultCache
 from comptroller.context import Context
 from comptroller.database import database_answers, tortoise_config
+from comptroller.error_reporting import shape_errors
 from comptroller.errors import Unauthenticated
 from comptroller.settings import Settings, get_settings
 from schema import build_schema
 
 logger = logging.getLogger("comptroller")
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Authenticates the caller and builds the request's typed context."""
+    """Authenticates the caller, builds the request's typed context, shapes every error."""
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # The view parses documents itself before the schema's extensions see them, so its
+        # syntax errors are shaped here; what ErrorShaping already shaped passes unchanged.
+        if result.errors:
+            result.errors = shape_errors(result.errors, request_id_of(request))
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
@@ -43,8 +55,19 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             authorizer=Authorizer(state.policy, principal, failure),
             cache=state.cache,
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=request_id_of(request),
         )
+
+
+def request_id_of(request: Request) -> str:
+    """The id that ties a client's error to the server's log line: the caller's
+    ``X-Request-Id`` when it sends a sane one, else a new one, fixed for the request."""
+    known: str | None = getattr(request.state, "request_id", None)
+    if known is None:
+        given = request.headers.get("x-request-id", "")
+        known = given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.state.request_id = known
+    return known
 
 
 async def healthz(_: Request) -> Response:

@@ -33,12 +33,16 @@ class ErrorShaping(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
-        result.errors = [shape_error(error, request_id) for error in result.errors]
+        result.errors = shape_errors(result.errors, request_id)
+
+
+def shape_errors(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
+    return [shape_error(error, request_id) for error in errors]
 
 
 def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
-    if isinstance(original, AppError):
+    if isinstance(original, AppError) or (error.extensions or {}).get("code"):
         return error
     if error.path is None and (original is None or not _is_bug(original)):
         message = _SUGGESTION.sub("", error.message)
@@ -71,5 +75,6 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 def _is_bug(original: Exception) -> bool:
-    """Coercing a client's variables raises ValueError/TypeError; anything else is ours."""
-    return not isinstance(original, (ValueError, TypeError))
+    """Parsing and coercing a client's document and variables raise GraphQLError, ValueError
+    or TypeError before execution; any other exception there is ours."""
+    return not isinstance(original, (GraphQLError, ValueError, TypeError))

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from comptroller.error_reporting import ErrorShaping
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.scalars import SCALAR_MAP
 
 
 class Schema(strawberry.Schema):
@@ -30,7 +31,7 @@ def build_schema(
     return Schema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALAR_MAP),
         extensions=[
             ErrorShaping,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),

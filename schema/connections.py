@@ -27,7 +27,7 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    total_count: BigInt  # type: ignore[valid-type]
+    total_count: BigInt
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], T]) -> "Connection[T]":
@@ -41,5 +41,5 @@ class Connection(Generic[T]):
                 has_next_page=page.has_next_page,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
-            total_count=page.total_count,
+            total_count=BigInt(page.total_count),
         )

@@ -6,12 +6,15 @@ import strawberry
 from strawberry.scalars import JSON
 
 # GraphQL's Int is 32-bit; sums of tokens and request counts outgrow it.
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    name="BigInt",
-    description="A 64-bit integer, serialized as a JSON number.",
-    serialize=int,
-    parse_value=int,
-)
+BigInt = NewType("BigInt", int)
 
-__all__ = ["JSON", "BigInt"]
+SCALAR_MAP = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="A 64-bit integer, serialized as a JSON number.",
+        serialize=int,
+        parse_value=int,
+    )
+}
+
+__all__ = ["JSON", "SCALAR_MAP", "BigInt"]

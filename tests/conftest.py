@@ -28,9 +28,10 @@ async def backend(
 ) -> AsyncIterator[Backend]:
     workdir = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
-        async with serving(
-            "sqlite", f"sqlite://{workdir / 'comptroller.db'}", "memory://", workdir
-        ) as b, orm(b):
+        async with (
+            serving("sqlite", f"sqlite://{workdir / 'comptroller.db'}", "memory://", workdir) as b,
+            orm(b),
+        ):
             yield b
         return
     problem = await postgres_and_redis_problem()
