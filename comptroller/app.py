@@ -16,13 +16,12 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
-from comptroller.authentication import authenticate, bearer_token
-from comptroller.authorization import Authorizer, Policy
+from comptroller.authentication import bearer_token
+from comptroller.authorization import Policy
 from comptroller.cache import ResultCache
-from comptroller.context import Context
+from comptroller.context import Context, build_context
 from comptroller.database import database_answers, tortoise_config
 from comptroller.error_reporting import shape_errors
-from comptroller.errors import Unauthenticated
 from comptroller.settings import Settings, get_settings
 from schema import build_schema
 
@@ -42,20 +41,12 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
-        state = request.app.state
-        principal = None
-        failure = None
-        token = bearer_token(request.headers.get("authorization"))
-        if token is not None:
-            try:
-                principal = await authenticate(token)
-            except Unauthenticated as error:
-                failure = error
-        return Context(
-            request=request,
-            authorizer=Authorizer(state.policy, principal, failure),
-            cache=state.cache,
+        return await build_context(
+            token=bearer_token(request.headers.get("authorization")),
+            policy=request.app.state.policy,
+            cache=request.app.state.cache,
             request_id=request_id_of(request),
+            request=request,
         )
 
 

@@ -4,8 +4,11 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from comptroller.authorization import Authorizer
+from comptroller.authentication import authenticate
+from comptroller.authorization import Authorizer, Policy
 from comptroller.cache import ResultCache
+from comptroller.errors import Unauthenticated
+from comptroller.principals import Principal
 from resolvers.loaders import Loaders
 
 
@@ -16,3 +19,31 @@ class Context:
     cache: ResultCache
     request_id: str
     loaders: Loaders = field(default_factory=Loaders)
+
+
+async def build_context(
+    *,
+    token: str | None,
+    policy: Policy,
+    cache: ResultCache,
+    request_id: str,
+    request: Request | None = None,
+) -> Context:
+    """Authenticate the bearer token (if any) and give the request its own context.
+
+    A bad token does not fail the request here: every guarded field answers
+    UNAUTHENTICATED, while introspection (for GraphiQL) still works.
+    """
+    principal: Principal | None = None
+    failure: Unauthenticated | None = None
+    if token is not None:
+        try:
+            principal = await authenticate(token)
+        except Unauthenticated as error:
+            failure = error
+    return Context(
+        request=request,
+        authorizer=Authorizer(policy, principal, failure),
+        cache=cache,
+        request_id=request_id,
+    )

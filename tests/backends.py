@@ -123,7 +123,8 @@ async def serving(
     port = free_port()
     log_path = workdir / f"server-{name}-{port}.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
+        # Popen returns at once; the server's start-up is awaited below, not blocked on.
+        process = subprocess.Popen(  # noqa: ASYNC220
             [
                 sys.executable,
                 "-m",

@@ -39,9 +39,12 @@ async def backend(
         if IN_CI:
             pytest.fail(f"CI must run the PostgreSQL + Redis tests, but: {problem}")
         pytest.skip(f"PostgreSQL + Redis backend not available: {problem}")
-    async with postgres_database() as url, serving("postgres", url, REDIS_URL, workdir) as b:
-        async with orm(b):
-            yield b
+    async with (
+        postgres_database() as url,
+        serving("postgres", url, REDIS_URL, workdir) as b,
+        orm(b),
+    ):
+        yield b
 
 
 class orm:  # noqa: N801 - reads as a context manager, like contextlib's

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from comptroller.tokens import TokenKind, issue_secret
 from models import (
@@ -45,7 +46,7 @@ async def make_personal_token(
     return issued.secret
 
 
-async def make_project(**settings: object) -> Project:
+async def make_project(**settings: Any) -> Project:
     project = await Project.create(name=unique("project"), description="A test project")
     await ProjectSettings.create(project=project, **settings)
     return project

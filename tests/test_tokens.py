@@ -14,8 +14,9 @@ mutation($email: String!) {
   createUser(input: {email: $email, name: "Ada"}) { user { id } accessToken }
 }"""
 CREATE_API_TOKEN = """
-mutation($p: ID!) { createApiToken(projectId: $p, name: "gateway") { secret apiToken { id prefix } } }
-"""
+mutation($p: ID!) {
+  createApiToken(projectId: $p, name: "gateway") { secret apiToken { id prefix } }
+}"""
 PROJECT_TOKENS = """
 query($p: ID!) { project(id: $p) { apiTokens { id name prefix createdAt lastUsedAt } } }
 """
