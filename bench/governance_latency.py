@@ -73,7 +73,8 @@ async def measure(name: str, url: str, runs: int) -> None:
     async def raw_viewer() -> None:
         await connection.execute_query(
             "SELECT t.id, t.revoked_at, t.expires_at, u.id, u.email, u.name, u.is_superuser "
-            f"FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = {mark}",
+            "FROM personal_access_tokens t JOIN users u ON u.id = t.user_id "
+            f"WHERE t.secret_hash = {mark}",
             [digest],
         )
 
@@ -108,38 +109,34 @@ async def measure(name: str, url: str, runs: int) -> None:
     await Tortoise.close_connections()
 
 
-async def main() -> None:
+async def run_backend(backend: str, runs: int) -> None:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            await measure("sqlite", f"sqlite://{Path(folder) / 'bench.db'}", runs)
+        return
+    database = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        await measure("postgres", POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{database}", runs)
+    finally:
+        await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+        await admin.close()
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
-    if args.backend == "both":
-        # Tortoise compiles statements once per process and connection name: one process each.
-        for backend in ("sqlite", "postgres"):
-            command = [
-                sys.executable,
-                "-m",
-                "bench.governance_latency",
-                "--backend",
-                backend,
-                "--runs",
-                str(args.runs),
-            ]
-            subprocess.run(command, check=True)
+    if args.backend != "both":
+        asyncio.run(run_backend(args.backend, args.runs))
         return
-    if args.backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            await measure("sqlite", f"sqlite://{Path(folder) / 'bench.db'}", args.runs)
-    else:
-        database = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(POSTGRES_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{database}"')
-        try:
-            await measure("postgres", POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{database}", args.runs)
-        finally:
-            await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-            await admin.close()
+    # Tortoise compiles statements once per process and connection name: one process each.
+    for backend in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "bench.governance_latency", "--backend", backend]
+        subprocess.run([*command, "--runs", str(args.runs)], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
