@@ -8,7 +8,7 @@ from models.user import User
 
 
 class ApiToken(Model):
-    """A project API token, stored as the SHA-256 of its secret; ``prefix`` names it to people."""
+    """A project API token, stored as the SHA-256 of its secret, named to people by its prefix."""
 
     id = fields.IntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(

@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'api_tokens', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A project API token: only the SHA-256 of its secret is kept, ``prefix`` names it to people.'},
+            options={'table': 'api_tokens', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A project API token, stored as the SHA-256 of its secret, named to people by its prefix.'},
             bases=['Model'],
         ),
         ops.CreateModel(
