@@ -90,6 +90,12 @@ class Authorizer:
         assert isinstance(self.principal, UserPrincipal)
         return self.principal
 
+    def require_client(self) -> ApiClientPrincipal:
+        """The calling API client; people are refused every gateway operation."""
+        self.require_platform("use_gateway")
+        assert isinstance(self.principal, ApiClientPrincipal)
+        return self.principal
+
     def platform_actions(self) -> frozenset[str]:
         if self._platform_actions is None:
             self._platform_actions = self._policy.actions(self.require_principal(), PLATFORM)

@@ -17,7 +17,7 @@ def tortoise_config(database_url: str, connection: str = "default") -> dict[str,
     backends in turn (the test suite) names each connection after its backend.
     """
     return {
-        "connections": {connection: database_url},
+        "connections": {connection: _with_busy_timeout(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -28,6 +28,18 @@ def tortoise_config(database_url: str, connection: str = "default") -> dict[str,
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+# Several processes (uvicorn workers, the CLI) may write one SQLite file: a writer waits up
+# to this long for another's transaction instead of failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _with_busy_timeout(database_url: str) -> str:
+    if not database_url.startswith("sqlite://") or "busy_timeout" in database_url:
+        return database_url
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
 
 
 async def migrate_database(database_url: str) -> None:

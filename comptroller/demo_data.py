@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate, islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from tortoise import Tortoise, connections
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from comptroller.database import tortoise_config
@@ -44,6 +44,8 @@ BATCH_SIZE = 10_000
 BACKGROUND_ERROR_RATE = 0.015
 WITHOUT_ASSISTANT_RATE = 0.06  # direct API calls, e.g. scripts and evaluations
 WITHOUT_USER_RATE = 0.08  # batch jobs that act for nobody in particular
+MAX_INPUT_TOKENS = 128_000  # the context window of most of the models
+MAX_OUTPUT_TOKENS = 4_096  # the usual max_tokens cap
 OFF_MODEL_RATE = 0.08  # the gateway sometimes routes an assistant to another model (A/B tests)
 # Local hour -> relative traffic: a working day with a lunch dip and a quiet night.
 HOUR_OF_DAY_WEIGHTS = (
@@ -56,11 +58,17 @@ ADMIN, MEMBER, USER = (
     ProjectRole.PROJECT_MEMBER.value,
     ProjectRole.ASSISTANT_USER.value,
 )
+REQUEST_COLUMNS = (
+    *("project_id", "external_id", "created_at", "recorded_at", "status", "duration_ms"),
+    *("assistant_id", "model_id", "api_token_id", "user_id", "input_tokens", "output_tokens"),
+    *("cost_nanos", "input_price_per_million_nanos", "output_price_per_million_nanos"),
+    *("input", "output", "error_message"),
+)
+COST_COLUMN = REQUEST_COLUMNS.index("cost_nanos")
+TOKEN_COLUMN = REQUEST_COLUMNS.index("api_token_id")
 INSERT_REQUEST_SQL = (
-    "INSERT INTO requests (project_id, external_id, created_at, recorded_at, status, duration_ms,"
-    " assistant_id, model_id, api_token_id, user_id, input_tokens, output_tokens, cost_nanos,"
-    " input_price_per_million_nanos, output_price_per_million_nanos, input, output, error_message)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)})"  # noqa: S608 -- constants only
+    f" VALUES ({', '.join('?' for _ in REQUEST_COLUMNS)})"
 )
 
 
@@ -76,8 +84,7 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class AssistantSpec:
-    name: str
-    description: str
+    name: str  # its description is in ASSISTANT_DESCRIPTIONS
     model: str | None
     weight: float  # share of the project's assistant traffic
     input_median: int
@@ -144,26 +151,11 @@ PROJECTS = (
         created_days_ago=150,
         role_counts=(1, 3, 12),
         assistants=(
-            AssistantSpec("Ticket Triage", "Routes tickets.", "gpt-4o-mini", 5, 900, 120),
-            AssistantSpec("Reply Drafter", "Drafts answers.", "claude-3-5-sonnet", 4, 2200, 450),
-            AssistantSpec(
-                "Knowledge Base Search",
-                "Answers from the help center.",
-                "gemini-1.5-flash",
-                3,
-                3500,
-                300,
-            ),
-            AssistantSpec("Call Summarizer", "Turns calls into CRM notes.", "gpt-4o", 2, 6000, 350),
-            AssistantSpec(
-                "Legacy FAQ Bot",
-                "Replaced by Knowledge Base Search.",
-                "gpt-4o",
-                1.5,
-                600,
-                200,
-                inactive_since_days=35,
-            ),
+            AssistantSpec("Ticket Triage", "gpt-4o-mini", 5, 900, 120),
+            AssistantSpec("Reply Drafter", "claude-3-5-sonnet", 4, 2200, 450),
+            AssistantSpec("Knowledge Base", "gemini-1.5-flash", 3, 3500, 300),
+            AssistantSpec("Call Summarizer", "gpt-4o", 2, 6000, 350),
+            AssistantSpec("Legacy FAQ Bot", "gpt-4o", 1.5, 600, 200, 35),
         ),
         tokens=(
             TokenSpec("Production gateway (rotated out)", 150, 0.85, revoked_days_ago=60),
@@ -189,28 +181,11 @@ PROJECTS = (
         created_days_ago=130,
         role_counts=(2, 4, 10),
         assistants=(
-            AssistantSpec("Lead Qualifier", "Scores inbound leads.", "gpt-4o-mini", 4, 1200, 150),
-            AssistantSpec(
-                "Account Researcher",
-                "Briefs from filings and news.",
-                "gemini-1.5-pro",
-                3,
-                5000,
-                700,
-            ),
-            AssistantSpec(
-                "Proposal Writer", "First drafts of proposals.", "claude-3-opus", 1, 4000, 1500
-            ),
-            AssistantSpec("Email Sequencer", "Follow-up emails.", "mistral-large", 2, 800, 300),
-            AssistantSpec(
-                "Pipeline Forecaster",
-                "Retired after the pilot.",
-                "gpt-4o",
-                1,
-                3000,
-                400,
-                inactive_since_days=20,
-            ),
+            AssistantSpec("Lead Qualifier", "gpt-4o-mini", 4, 1200, 150),
+            AssistantSpec("Account Researcher", "gemini-1.5-pro", 3, 5000, 700),
+            AssistantSpec("Proposal Writer", "claude-3-opus", 1, 4000, 1500),
+            AssistantSpec("Email Sequencer", "mistral-large", 2, 800, 300),
+            AssistantSpec("Pipeline Forecaster", "gpt-4o", 1, 3000, 400, 20),
         ),
         tokens=(
             TokenSpec("CRM integration", 125, 0.6),
@@ -234,33 +209,14 @@ PROJECTS = (
         created_days_ago=130,
         role_counts=(1, 3, 9),
         assistants=(
-            AssistantSpec(
-                "Code Reviewer", "Reviews pull requests.", "claude-3-5-sonnet", 3, 7000, 600
-            ),
-            AssistantSpec(
-                "Commit Message Writer", "Writes commit messages.", "claude-3-5-haiku", 4, 1500, 60
-            ),
-            AssistantSpec(
-                "Postmortem Helper",
-                "Drafts incident postmortems.",
-                "claude-3-5-sonnet",
-                1,
-                4000,
-                900,
-            ),
-            AssistantSpec("SQL Helper", "Explains and writes SQL.", "gpt-4o-mini", 2, 1200, 250),
-            AssistantSpec(
-                "Test Generator",
-                "Paused: flaky output.",
-                "llama-3.1-70b",
-                2,
-                2500,
-                800,
-                inactive_since_days=10,
-            ),
+            AssistantSpec("Code Reviewer", "claude-3-5-sonnet", 3, 7000, 600),
+            AssistantSpec("Commit Writer", "claude-3-5-haiku", 4, 1500, 60),
+            AssistantSpec("Postmortem Helper", "claude-3-5-sonnet", 1, 4000, 900),
+            AssistantSpec("SQL Helper", "gpt-4o-mini", 2, 1200, 250),
+            AssistantSpec("Test Generator", "llama-3.1-70b", 2, 2500, 800, 10),
         ),
         tokens=(
-            TokenSpec("CI pipeline (expired)", 130, 0.7, lifetime_days=90),
+            TokenSpec("CI pipeline (expired)", 128, 0.7, lifetime_days=90),
             TokenSpec("CI pipeline", 42, 0.7, lifetime_days=90, showcase=True),
             TokenSpec("IDE plugin", 85, 0.3, lifetime_days=90),
             TokenSpec("Notebook key", 70, 0.05, revoked_days_ago=65, lifetime_days=30),
@@ -274,20 +230,16 @@ PROJECTS = (
     ProjectSpec(
         name="Legal Document Review",
         description="Contract analysis for the legal team.",
-        timezone="Asia/Kolkata",  # UTC+5:30: day buckets that are not whole hours from UTC
+        timezone="Asia/Kolkata",  # UTC+5:30: its days do not start on a UTC hour
         traffic_share=0.10,
         created_days_ago=100,
         role_counts=(1, 2, 6),
         assistants=(
-            AssistantSpec(
-                "Contract Analyzer", "Flags risky clauses.", "claude-3-5-sonnet", 3, 12000, 900
-            ),
-            AssistantSpec("Clause Comparer", "Compares with our playbook.", "gpt-4o", 2, 8000, 500),
-            AssistantSpec(
-                "Redline Assistant", "Suggests redlines.", "gemini-1.5-pro", 1, 9000, 1200
-            ),
-            # A draft that was never launched: no model, no traffic.
-            AssistantSpec("NDA Generator", "Draft.", None, 0, 1000, 1000, inactive_since_days=95),
+            AssistantSpec("Contract Analyzer", "claude-3-5-sonnet", 3, 12000, 900),
+            AssistantSpec("Clause Comparer", "gpt-4o", 2, 8000, 500),
+            AssistantSpec("Redline Assistant", "gemini-1.5-pro", 1, 9000, 1200),
+            # A draft never launched: no model, no traffic.
+            AssistantSpec("NDA Generator", None, 0, 1000, 1000, 95),
         ),
         tokens=(TokenSpec("Document pipeline", 99, 1.0, showcase=True),),
         exchanges=(
@@ -297,6 +249,28 @@ PROJECTS = (
         budget_factor=2.0,
     ),
 )
+
+ASSISTANT_DESCRIPTIONS = {
+    "Ticket Triage": "Classifies incoming tickets and routes them to the right queue.",
+    "Reply Drafter": "Drafts answers to customer emails in the brand's voice.",
+    "Knowledge Base": "Answers agents' questions from the help-center articles.",
+    "Call Summarizer": "Turns recorded support calls into CRM notes.",
+    "Legacy FAQ Bot": "The first FAQ bot, replaced by Knowledge Base.",
+    "Lead Qualifier": "Scores inbound leads against the ideal customer profile.",
+    "Account Researcher": "Builds account briefs from filings and news.",
+    "Proposal Writer": "Writes first drafts of proposals.",
+    "Email Sequencer": "Plans follow-up email sequences.",
+    "Pipeline Forecaster": "Forecast pilot, ended after the quarter.",
+    "Code Reviewer": "Reviews pull requests for bugs and style.",
+    "Commit Writer": "Writes commit messages from staged diffs.",
+    "Postmortem Helper": "Drafts incident postmortems from the timeline.",
+    "SQL Helper": "Explains and writes SQL for the data warehouse.",
+    "Test Generator": "Generates unit tests; paused while its output is flaky.",
+    "Contract Analyzer": "Flags risky clauses in incoming contracts.",
+    "Clause Comparer": "Compares clauses with the legal playbook.",
+    "Redline Assistant": "Suggests redlines for counterparties' drafts.",
+    "NDA Generator": "Drafts NDAs from the standard template (never launched).",
+}
 
 RATE_LIMITED = ErrorKind("429 Too Many Requests: rate limit exceeded", False, 40, 400)
 TIMED_OUT = ErrorKind("Request timed out after 30000 ms", True, 30_000, 30_050)
@@ -318,9 +292,19 @@ INCIDENTS = (
     ((60, 75), "OpenAI", UNAVAILABLE),
     ((80, 88), "Anthropic", OVERLOADED),
 )
-FIRST_NAMES = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Mia", "Lucas", "Aisha", "Mateo", "Chloe", "Hiroshi", "Priya", "Jonas", "Lena", "Kwame", "Sofia", "Arjun", "Ingrid", "Diego", "Fatima", "Tomasz", "Chen", "Nadia", "Pierre", "Yuki", "Omar", "Hannah", "Rafael", "Zoe", "Mikael", "Leila", "Samuel", "Anya", "Felix", "Grace", "Ibrahim", "Clara"]
-LAST_NAMES = ["Smith", "Müller", "Garcia", "Nakamura", "Okafor", "Rossi", "Kowalski", "Dubois", "Andersson", "Patel", "Kim", "Silva", "Novak", "Jensen", "Cohen", "Nguyen", "Schmidt", "Moreau", "Ivanova", "Haddad", "Fischer", "Lopez", "Tanaka", "Mensah", "Costa", "Weber", "Larsen", "Sato", "Khan", "Bauer", "Martin", "Singh", "Becker", "Romano", "Walsh", "Hoffmann", "Reyes", "Berg", "Ortiz", "Keller"]
-SHOWCASE_ROLES = ((ADMIN,), (MEMBER,), (USER,))  # the first project's demo admin, member, user
+# Split when used: 40 first names and 40 last names, paired after a shuffle.
+FIRST_NAMES = (
+    "Olivia Liam Emma Noah Amelia Oliver Sophia Elijah Mia Lucas Aisha Mateo Chloe Hiroshi Priya "
+    "Jonas Lena Kwame Sofia Arjun Ingrid Diego Fatima Tomasz Chen Nadia Pierre Yuki Omar Hannah "
+    "Rafael Zoe Mikael Leila Samuel Anya Felix Grace Ibrahim Clara"
+)
+LAST_NAMES = (
+    "Smith Mueller Garcia Nakamura Okafor Rossi Kowalski Dubois Andersson Patel Kim Silva Novak "
+    "Jensen Cohen Nguyen Schmidt Moreau Ivanova Haddad Fischer Lopez Tanaka Mensah Costa Weber "
+    "Larsen Sato Khan Bauer Martin Singh Becker Romano Walsh Hoffmann Reyes Berg Ortiz Keller"
+)
+SHOWCASE_ROLES = ((ADMIN,), (MEMBER,), (USER,))
+SHOWCASE_LABELS = ("Project Administrator", "Project Member", "Access all Project Assistants")
 
 
 @dataclass
@@ -358,10 +342,12 @@ class LiveProject:
     spec: ProjectSpec
     admin_id: int
     assistants: list[LiveAssistant]
-    assistant_weights: list[float]
+    assistant_weights: list[float]  # cumulative
+    active_assistants: list[LiveAssistant]
+    active_assistant_weights: list[float]  # cumulative
     models: list[LiveModel]  # those it may use
     user_ids: list[int]
-    user_weights: list[float]
+    user_weights: list[float]  # cumulative
     tokens: list[LiveToken]
 
 
@@ -376,7 +362,11 @@ class Incident:
 
 @dataclass
 class World:
-    superuser_id: int
+    """What exists before the requests, and the secrets to hand out."""
+
+    now: datetime
+    models: dict[str, LiveModel]
+    people: list[User]  # the first is the platform operator
     projects: list[LiveProject] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict)
 
@@ -399,11 +389,10 @@ async def load_demo(
 ) -> dict[str, str]:
     """Fill an empty, migrated SQLite database with demo data; return bearer tokens by label.
 
-    ``now`` (aware) anchors the 90 days of history; it defaults to the current time.
+    ``now`` (aware) ends the 90 days of history; it defaults to the current time.
     """
     if request_count < 0:
         raise ValueError("request_count must not be negative")
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
     rng = random.Random(seed)
     await Tortoise.init(config=tortoise_config(database_url))
     try:
@@ -417,15 +406,15 @@ async def load_demo(
         ) as display:
             setup = display.add_task("Projects, people, assistants", total=1)
             async with in_transaction():
-                world = await create_world(rng, moment)
+                world = await create_world(rng, (now or datetime.now(UTC)).astimezone(UTC))
             display.advance(setup)
             loading = display.add_task("Requests", total=request_count)
             tally = await insert_requests(
-                world, rng, moment, request_count, lambda n: display.advance(loading, n)
+                world, rng, request_count, lambda n: display.advance(loading, n)
             )
             async with in_transaction():
-                await record_outcomes(world, tally, moment)
-            # Fresh statistics let SQLite pick the right one of the requests table's indexes.
+                await record_outcomes(world, tally)
+            # Fresh statistics let SQLite choose well among the requests table's indexes.
             await connections.get("default").execute_script("ANALYZE")
     finally:
         await Tortoise.close_connections()
@@ -433,23 +422,20 @@ async def load_demo(
 
 
 async def check_empty_sqlite() -> None:
-    connection = connections.get("default")
-    if connection.capabilities.dialect != "sqlite":
+    if connections.get("default").capabilities.dialect != "sqlite":
         raise ValueError("demo data is loaded into SQLite only")
     if await Project.exists() or await User.exists():
         raise ValueError("demo data needs an empty database")
 
 
 async def create_world(rng: random.Random, now: datetime) -> World:
-    models = await create_models(now)
-    people = await create_people(rng, now)
-    world = World(superuser_id=people[0].id)
-    world.secrets["Superuser (platform operator)"] = await issue_personal_token(people[0])
+    world = World(now=now, models=await create_models(now), people=await create_people(rng, now))
+    operator = world.people[0]
+    world.secrets["Superuser (platform operator)"] = await issue_personal_token(operator)
     for index, spec in enumerate(PROJECTS):
-        showcase = people[1:4] if index == 0 else []
-        world.projects.append(
-            await create_project(rng, now, spec, models, people[4:], showcase, world)
-        )
+        # The first project has one person per role who holds nothing else, for trying roles.
+        showcase = world.people[1:4] if index == 0 else []
+        world.projects.append(await create_project(rng, world, spec, showcase))
     return world
 
 
@@ -464,27 +450,26 @@ async def create_models(now: datetime) -> dict[str, LiveModel]:
             created_at=now - timedelta(days=200),
         )
         created[spec.name] = LiveModel(
-            row.id,
-            spec.provider,
-            row.input_price_per_million_nanos,
-            row.output_price_per_million_nanos,
-            spec.latency_ms,
-            spec.ms_per_token,
+            id=row.id,
+            provider=spec.provider,
+            input_price=row.input_price_per_million_nanos,
+            output_price=row.output_price_per_million_nanos,
+            latency_ms=spec.latency_ms,
+            ms_per_token=spec.ms_per_token,
         )
     return created
 
 
 async def create_people(rng: random.Random, now: datetime) -> list[User]:
-    """Forty people with unique names; the first is the platform operator."""
-    firsts, lasts = list(FIRST_NAMES), list(LAST_NAMES)
+    """Forty people with unique names (no first name repeats); the first is the operator."""
+    firsts, lasts = FIRST_NAMES.split(), LAST_NAMES.split()
     rng.shuffle(firsts)
     rng.shuffle(lasts)
     people = []
     for index, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
-        email = f"{first}.{last}@example.com".lower().replace("ü", "ue")
         people.append(
             await User.create(
-                email=email,
+                email=f"{first}.{last}@example.com".lower(),
                 name=f"{first} {last}",
                 is_superuser=index == 0,
                 created_at=now - timedelta(days=rng.uniform(155, 200)),
@@ -502,73 +487,66 @@ async def issue_personal_token(user: User) -> str:
 
 
 async def create_project(
-    rng: random.Random,
-    now: datetime,
-    spec: ProjectSpec,
-    models: dict[str, LiveModel],
-    pool: list[User],
-    showcase: list[User],
-    world: World,
+    rng: random.Random, world: World, spec: ProjectSpec, showcase: list[User]
 ) -> LiveProject:
-    created = now - timedelta(days=spec.created_days_ago)
+    created = world.now - timedelta(days=spec.created_days_ago)
     project = await Project.create(name=spec.name, description=spec.description, created_at=created)
-    allowed = [models[name] for name in spec.allowed_models] if spec.allowed_models else None
+    allowed = [world.models[name] for name in spec.allowed_models or ()]
     await ProjectSettings.create(
         project=project,
         timezone=spec.timezone,
+        budget_alert_thresholds=list(spec.budget_alert_thresholds),
         enforce_budget=spec.enforce_budget,
         allowed_model_ids=[model.id for model in allowed] if allowed else None,
         store_request_content=spec.store_request_content,
         retention_days=spec.retention_days,
         api_token_max_lifetime_days=spec.api_token_max_lifetime_days,
     )
-    await record(
-        world.superuser_id,
-        project.id,
-        "project.create",
-        f"project:{project.id}",
-        {"name": spec.name},
-        created,
+    target = f"project:{project.id}"
+    details = {"name": spec.name}
+    await record_audit_event(
+        world.people[0].id, project.id, "project.create", target, details, created
     )
-    roles = draw_roles(rng, spec, pool, showcase)
+    roles = list(zip(showcase, SHOWCASE_ROLES, strict=False)) + draw_roles(rng, spec, world)
     user_ids, user_weights = await create_memberships(rng, project, created, roles)
+    for user, label in zip(showcase, SHOWCASE_LABELS, strict=False):
+        world.secrets[f"{label} ({spec.name})"] = await issue_personal_token(user)
     admin_id = next(user.id for user, held in roles if ADMIN in held)
-    for (user, held), label in zip(
-        roles,
-        ("Project Administrator", "Project Member", "Access all Project Assistants"),
-        strict=False,
-    ):
-        if user in showcase and held == SHOWCASE_ROLES[showcase.index(user)]:
-            world.secrets[f"{label} ({spec.name})"] = await issue_personal_token(user)
-    tokens = await create_api_tokens(project, spec, admin_id, now, world)
+    tokens = await create_api_tokens(world, project, spec, admin_id)
     assistants = [
-        await create_assistant(project, created, assistant, models, now, admin_id)
-        for assistant in spec.assistants
+        await create_assistant(world, project, assistant, admin_id) for assistant in spec.assistants
+    ]
+    active = [
+        (assistant, spec_.weight)
+        for assistant, spec_ in zip(assistants, spec.assistants, strict=True)
+        if assistant.inactive_from is None
     ]
     return LiveProject(
         id=project.id,
         spec=spec,
         admin_id=admin_id,
         assistants=assistants,
-        assistant_weights=[assistant.weight for assistant in spec.assistants],
-        models=allowed or list(models.values()),
+        assistant_weights=list(accumulate(a.weight for a in spec.assistants)),
+        active_assistants=[assistant for assistant, _ in active],
+        active_assistant_weights=list(accumulate(weight for _, weight in active)),
+        models=allowed or list(world.models.values()),
         user_ids=user_ids,
-        user_weights=user_weights,
+        user_weights=list(accumulate(user_weights)),
         tokens=tokens,
     )
 
 
 def draw_roles(
-    rng: random.Random, spec: ProjectSpec, pool: list[User], showcase: list[User]
+    rng: random.Random, spec: ProjectSpec, world: World
 ) -> list[tuple[User, tuple[str, ...]]]:
-    """Who holds which roles: the showcase people first, then a sample of everyone else.
+    """Sample the project's people from everyone but the operator and the showcase people.
 
-    Sampling from one pool for every project puts many people in several projects, and
-    some admins and members also use the assistants themselves.
+    One pool for every project puts many people in several projects; some admins and
+    members also use the assistants themselves.
     """
-    roles: list[tuple[User, tuple[str, ...]]] = list(zip(showcase, SHOWCASE_ROLES, strict=False))
     admins, members, users = spec.role_counts
-    for position, user in enumerate(rng.sample(pool, admins + members + users)):
+    roles: list[tuple[User, tuple[str, ...]]] = []
+    for position, user in enumerate(rng.sample(world.people[4:], admins + members + users)):
         if position < admins:
             held = (ADMIN, USER) if rng.random() < 0.5 else (ADMIN,)
         elif position < admins + members:
@@ -588,32 +566,27 @@ async def create_memberships(
     """Memberships, and each member's weight in traffic: Pareto, so a few people dominate."""
     weights = []
     for user, held in roles:
-        await Membership.create(
-            project=project,
-            user=user,
-            roles=list(held),
-            created_at=created + timedelta(days=rng.uniform(0, 8)),
-        )
+        # Within days of the project's creation, so nobody has traffic before joining.
+        joined = created + timedelta(days=rng.uniform(0, 8))
+        await Membership.create(project=project, user=user, roles=list(held), created_at=joined)
         heavy = min(rng.paretovariate(1.2), 30.0)
         weights.append(heavy if USER in held else heavy * 0.25)
     return [user.id for user, _ in roles], weights
 
 
 async def create_api_tokens(
-    project: Project, spec: ProjectSpec, admin_id: int, now: datetime, world: World
+    world: World, project: Project, spec: ProjectSpec, admin_id: int
 ) -> list[LiveToken]:
     tokens = []
     for token_spec in spec.tokens:
         issued = issue_secret(TokenKind.API)
-        created = now - timedelta(days=token_spec.created_days_ago)
-        expires = (
-            created + timedelta(days=token_spec.lifetime_days) if token_spec.lifetime_days else None
-        )
-        revoked = (
-            now - timedelta(days=token_spec.revoked_days_ago)
-            if token_spec.revoked_days_ago is not None
-            else None
-        )
+        created = world.now - timedelta(days=token_spec.created_days_ago)
+        expires = None
+        if token_spec.lifetime_days is not None:
+            expires = created + timedelta(days=token_spec.lifetime_days)
+        revoked = None
+        if token_spec.revoked_days_ago is not None:
+            revoked = world.now - timedelta(days=token_spec.revoked_days_ago)
         token = await ApiToken.create(
             project=project,
             name=token_spec.name,
@@ -624,60 +597,54 @@ async def create_api_tokens(
             expires_at=expires,
             revoked_at=revoked,
         )
-        details = {"name": token_spec.name, "prefix": issued.prefix}
         target = f"api_token:{token.id}"
-        await record(admin_id, project.id, "api_token.create", target, details, created)
+        details = {"name": token_spec.name, "prefix": issued.prefix}
+        await record_audit_event(admin_id, project.id, "api_token.create", target, details, created)
         if revoked is not None:
-            await record(admin_id, project.id, "api_token.revoke", target, details, revoked)
+            await record_audit_event(
+                admin_id, project.id, "api_token.revoke", target, details, revoked
+            )
         if token_spec.showcase:
             world.secrets[f"Gateway API token ({spec.name})"] = issued.secret
-        ends = [moment.timestamp() for moment in (expires, revoked) if moment is not None]
-        tokens.append(
-            LiveToken(token.id, created.timestamp(), min(ends, default=None), token_spec.weight)
-        )
+        ends = min((end.timestamp() for end in (expires, revoked) if end), default=None)
+        tokens.append(LiveToken(token.id, created.timestamp(), ends, token_spec.weight))
     return tokens
 
 
 async def create_assistant(
-    project: Project,
-    created: datetime,
-    spec: AssistantSpec,
-    models: dict[str, LiveModel],
-    now: datetime,
-    admin_id: int,
+    world: World, project: Project, spec: AssistantSpec, admin_id: int
 ) -> LiveAssistant:
-    model = models[spec.model] if spec.model else None
-    inactive = spec.inactive_since_days is not None
+    model = world.models[spec.model] if spec.model else None
+    created = project.created_at + timedelta(days=1)
     assistant = await Assistant.create(
         project=project,
         name=spec.name,
-        description=spec.description,
+        description=ASSISTANT_DESCRIPTIONS[spec.name],
         model_id=model.id if model else None,
-        status=AssistantStatus.INACTIVE if inactive else AssistantStatus.ACTIVE,
-        created_at=created + timedelta(days=1),
+        status=AssistantStatus.ACTIVE,
+        created_at=created,
     )
     inactive_from = None
     if spec.inactive_since_days is not None:
-        moment = now - timedelta(days=spec.inactive_since_days)
-        inactive_from = moment.timestamp()
-        await record(
-            admin_id,
-            project.id,
-            "assistant.update",
-            f"assistant:{assistant.id}",
-            {"status": AssistantStatus.INACTIVE.value},
-            max(moment, created),
+        deactivated = max(world.now - timedelta(days=spec.inactive_since_days), created)
+        assistant.status = AssistantStatus.INACTIVE
+        await assistant.save(update_fields=["status", "updated_at"])
+        details = {"status": AssistantStatus.INACTIVE.value}
+        target = f"assistant:{assistant.id}"
+        await record_audit_event(
+            admin_id, project.id, "assistant.update", target, details, deactivated
         )
+        inactive_from = deactivated.timestamp()
     return LiveAssistant(
-        assistant.id,
-        model,
-        math.log(spec.input_median),
-        math.log(spec.output_median),
-        inactive_from,
+        id=assistant.id,
+        model=model,
+        log_input_median=math.log(spec.input_median),
+        log_output_median=math.log(spec.output_median),
+        inactive_from=inactive_from,
     )
 
 
-async def record(
+async def record_audit_event(
     actor_id: int,
     project_id: int,
     action: str,
@@ -685,6 +652,7 @@ async def record(
     details: dict[str, Any],
     at: datetime,
 ) -> None:
+    """Like ``resolvers.audit.record_event``, but back-dated."""
     await AuditEvent.create(
         actor_id=actor_id,
         project_id=project_id,
@@ -696,67 +664,52 @@ async def record(
 
 
 async def insert_requests(
-    world: World,
-    rng: random.Random,
-    now: datetime,
-    request_count: int,
-    advance: Callable[[int], None],
+    world: World, rng: random.Random, request_count: int, advance: Callable[[int], None]
 ) -> Tally:
-    """Insert the requests in batches, in one transaction: all of them or none."""
+    """Insert the requests in batches within one transaction: all of them or none."""
     tally = Tally()
-    rows = generate_requests(world, rng, now, request_count, tally)
+    rows = generate_requests(world, rng, request_count, tally)
     async with in_transaction() as connection:
-        batch: list[list[Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH_SIZE:
-                await insert_batch(connection, batch, advance)
-                batch = []
-        if batch:
-            await insert_batch(connection, batch, advance)
+        while batch := list(islice(rows, BATCH_SIZE)):
+            await connection.execute_many(INSERT_REQUEST_SQL, batch)
+            advance(len(batch))
     return tally
 
 
-async def insert_batch(
-    connection: BaseDBAsyncClient, batch: list[list[Any]], advance: Callable[[int], None]
-) -> None:
-    await connection.execute_many(INSERT_REQUEST_SQL, batch)
-    advance(len(batch))
-
-
 def generate_requests(
-    world: World, rng: random.Random, now: datetime, request_count: int, tally: Tally
+    world: World, rng: random.Random, request_count: int, tally: Tally
 ) -> Iterator[list[Any]]:
-    """Rows in time order, so ids grow with ``created_at`` as they would in production."""
-    start = now.timestamp() - HISTORY_DAYS * DAY
-    hours = math.ceil(HISTORY_DAYS * DAY / HOUR)
+    """Rows in time order, so that ids grow with ``created_at`` as they would in production."""
+    now = world.now.timestamp()
+    start = now - HISTORY_DAYS * DAY
+    hours = HISTORY_DAYS * 24
     counts = count_per_project_hour(world, rng, start, hours, request_count)
-    incidents = plan_incidents(rng, now.timestamp())
-    recent = now.timestamp() - 30 * DAY
+    incidents = plan_incidents(rng, now)
     number = 0
     for hour in range(hours):
-        base = start + hour * HOUR
         moments = sorted(
-            (min(base + rng.random() * HOUR, now.timestamp() - 1), index)
-            for index, project in enumerate(world.projects)
+            (start + (hour + rng.random()) * HOUR, index)
+            for index in range(len(world.projects))
             for _ in range(counts[index * hours + hour])
         )
         for moment, index in moments:
             number += 1
             project = world.projects[index]
-            row = make_request(rng, project, moment, incidents, now.timestamp(), number)
-            if moment >= recent:
-                tally.recent_spend[project.id] += row[12]
-            if row[8] is not None:
-                tally.token_last_used[row[8]] = moment
+            row = make_request(rng, project, moment, incidents, now, number)
+            if moment >= now - 30 * DAY:
+                tally.recent_spend[project.id] += row[COST_COLUMN]
+            tally.token_last_used[row[TOKEN_COLUMN]] = moment
             yield row
 
 
 def count_per_project_hour(
     world: World, rng: random.Random, start: float, hours: int, request_count: int
 ) -> list[int]:
-    """How many requests fall in each (project, hour): each project's share, shaped by its
-    local working hours and weekdays, a slow growth trend and day-to-day noise."""
+    """How many requests fall in each (project, hour), project-major.
+
+    Each project gets its share, shaped by its local working hours and weekdays, a slow
+    growth and day-to-day noise.
+    """
     weights: list[float] = []
     for project in world.projects:
         zone = ZoneInfo(project.spec.timezone)
@@ -764,12 +717,12 @@ def count_per_project_hour(
         shape = []
         for hour in range(hours):
             local = datetime.fromtimestamp(start + (hour + 0.5) * HOUR, zone)
-            day = local.toordinal()
-            if day not in day_noise:
-                day_noise[day] = rng.lognormvariate(0, 0.15)
+            if local.toordinal() not in day_noise:
+                day_noise[local.toordinal()] = rng.lognormvariate(0, 0.15)
+            noise = day_noise[local.toordinal()]
             weekend = WEEKEND_FACTOR if local.weekday() >= 5 else 1.0
-            trend = 0.7 + 0.3 * hour / hours
-            shape.append(HOUR_OF_DAY_WEIGHTS[local.hour] * weekend * trend * day_noise[day])
+            growth = 0.7 + 0.3 * hour / hours
+            shape.append(HOUR_OF_DAY_WEIGHTS[local.hour] * weekend * growth * noise)
         total = sum(shape)
         weights.extend(project.spec.traffic_share * weight / total for weight in shape)
     counts = [0] * len(weights)
@@ -782,23 +735,15 @@ def count_per_project_hour(
     return counts
 
 
-def accumulate(values: list[float]) -> Iterator[float]:
-    total = 0.0
-    for value in values:
-        total += value
-        yield total
-
-
 def plan_incidents(rng: random.Random, now: float) -> list[Incident]:
-    """Hour-long outages during the working day, a few weeks apart."""
+    """Outages of an hour or two in the (UTC) working day, weeks apart."""
     incidents = []
     for (least, most), provider, error in INCIDENTS:
-        day_start = math.floor(now / DAY - rng.uniform(least, most)) * DAY
-        start = day_start + rng.uniform(7, 17) * HOUR
+        day = math.floor(now / DAY - rng.uniform(least, most)) * DAY
+        start = day + rng.uniform(7, 17) * HOUR
         length = rng.uniform(0.5, 1.0) if provider is None else rng.uniform(0.75, 2.5)
-        incidents.append(
-            Incident(provider, start, start + length * HOUR, rng.uniform(0.35, 0.8), error)
-        )
+        rate = rng.uniform(0.35, 0.8)
+        incidents.append(Incident(provider, start, start + length * HOUR, rate, error))
     return incidents
 
 
@@ -810,16 +755,11 @@ def make_request(
     now: float,
     number: int,
 ) -> list[Any]:
-    """One row in ``INSERT_REQUEST_SQL`` order."""
+    """One row, in ``REQUEST_COLUMNS`` order."""
     assistant = pick_assistant(rng, project, moment)
     model = pick_model(rng, project, assistant)
     error = pick_error(rng, model, moment, incidents)
-    if assistant is None:
-        input_tokens = max(1, int(rng.lognormvariate(7.0, 0.9)))
-        output_tokens = max(1, int(rng.lognormvariate(5.5, 0.9)))
-    else:
-        input_tokens = max(1, int(rng.lognormvariate(assistant.log_input_median, 0.55)))
-        output_tokens = max(1, int(rng.lognormvariate(assistant.log_output_median, 0.7)))
+    input_tokens, output_tokens = draw_token_counts(rng, assistant)
     if error is None:
         duration = model.latency_ms * rng.lognormvariate(0, 0.35)
         duration += output_tokens * model.ms_per_token * rng.lognormvariate(0, 0.2)
@@ -827,22 +767,23 @@ def make_request(
         output_tokens = 0
         input_tokens = input_tokens if error.billed_input else 0
         duration = rng.uniform(error.min_ms, error.max_ms)
+    # Integer nano-USD, rounded half up, as recording a request computes it.
     cost = (
         input_tokens * model.input_price + output_tokens * model.output_price + 500_000
     ) // 1_000_000
     text_in, text_out = pick_texts(rng, project, error is None)
-    user_id = None if rng.random() < WITHOUT_USER_RATE else pick_user(rng, project)
     return [
         project.id,
         f"demo-{number}",
         as_stored_datetime(moment),
+        # The gateway reports in batches, seconds later.
         as_stored_datetime(min(moment + rng.uniform(0.2, 20.0), now)),
         RequestStatus.SUCCESS.value if error is None else RequestStatus.ERROR.value,
         int(duration),
         assistant.id if assistant else None,
         model.id,
         pick_token(rng, project, moment),
-        user_id,
+        None if rng.random() < WITHOUT_USER_RATE else pick_user(rng, project),
         input_tokens,
         output_tokens,
         cost,
@@ -857,12 +798,11 @@ def make_request(
 def pick_assistant(rng: random.Random, project: LiveProject, moment: float) -> LiveAssistant | None:
     if rng.random() < WITHOUT_ASSISTANT_RATE:
         return None
-    [assistant] = rng.choices(project.assistants, weights=project.assistant_weights)
+    [assistant] = rng.choices(project.assistants, cum_weights=project.assistant_weights)
     if assistant.inactive_from is not None and moment >= assistant.inactive_from:
-        # Its traffic moved to the assistants still running.
-        live = [a for a in project.assistants if a.inactive_from is None]
+        # Once it was switched off, its traffic went to the assistants still running.
         [assistant] = rng.choices(
-            live, weights=[project.assistant_weights[project.assistants.index(a)] for a in live]
+            project.active_assistants, cum_weights=project.active_assistant_weights
         )
     return assistant
 
@@ -887,6 +827,18 @@ def pick_error(
     return None
 
 
+def draw_token_counts(rng: random.Random, assistant: LiveAssistant | None) -> tuple[int, int]:
+    """Log-normal around the assistant's typical sizes: most requests small, a long tail."""
+    if assistant is None:  # ad-hoc calls, of every size
+        log_input, log_output, spread = 7.0, 5.5, 0.9
+    else:
+        log_input, log_output, spread = assistant.log_input_median, assistant.log_output_median, 0.6
+    return (
+        min(max(1, int(rng.lognormvariate(log_input, spread))), MAX_INPUT_TOKENS),
+        min(max(1, int(rng.lognormvariate(log_output, spread + 0.1))), MAX_OUTPUT_TOKENS),
+    )
+
+
 def pick_texts(
     rng: random.Random, project: LiveProject, succeeded: bool
 ) -> tuple[str | None, str | None]:
@@ -898,7 +850,7 @@ def pick_texts(
 
 
 def pick_user(rng: random.Random, project: LiveProject) -> int:
-    [user_id] = rng.choices(project.user_ids, weights=project.user_weights)
+    [user_id] = rng.choices(project.user_ids, cum_weights=project.user_weights)
     return user_id
 
 
@@ -920,36 +872,32 @@ def as_stored_datetime(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(" ")
 
 
-async def record_outcomes(world: World, tally: Tally, now: datetime) -> None:
-    """What depends on the generated traffic: budgets sized to the spend, tokens' last use."""
+async def record_outcomes(world: World, tally: Tally) -> None:
+    """What depends on the traffic: tokens' last use, and budgets sized to the spend."""
     for token_id, moment in tally.token_last_used.items():
-        await ApiToken.filter(id=token_id).update(last_used_at=datetime.fromtimestamp(moment, UTC))
+        last_used = datetime.fromtimestamp(moment, UTC)
+        await ApiToken.filter(id=token_id).update(last_used_at=last_used)
     for project in world.projects:
-        factor = project.spec.budget_factor
-        if factor is None:
+        if project.spec.budget_factor is None:
             continue
-        budget = round_budget(tally.recent_spend[project.id] * factor)
-        await ProjectSettings.filter(project_id=project.id).update(
-            monthly_budget_nanos=budget,
-            budget_alert_thresholds=[50, 80, 100]
-            if project.spec.budget_alert_thresholds is None
-            else list(project.spec.budget_alert_thresholds),
-        )
-        await record(
+        budget = round_budget(tally.recent_spend[project.id] * project.spec.budget_factor)
+        await ProjectSettings.filter(project_id=project.id).update(monthly_budget_nanos=budget)
+        details = {"monthlyBudget": budget / 1_000_000_000}
+        await record_audit_event(
             project.admin_id,
             project.id,
             "settings.update",
             f"project:{project.id}",
-            {"monthlyBudget": budget / 1e9},
-            now - timedelta(days=29),
+            details,
+            world.now - timedelta(days=29),
         )
 
 
 def round_budget(nanos: float) -> int:
-    """Two significant dollars, as a person would set it; at least $10."""
+    """Two significant digits of dollars, as a person would set it; at least $10."""
     dollars = max(nanos / 1e9, 10.0)
-    step = 10 ** (math.floor(math.log10(dollars)) - 1)
-    return round(dollars / step) * step * 1_000_000_000
+    step = 10 ** (math.floor(math.log10(dollars)) - 1)  # dollars >= 10, so step >= 1
+    return int(round(dollars / step) * step * 1_000_000_000)
 
 
 def usd_to_nanos(usd: str) -> int:

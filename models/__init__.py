@@ -7,6 +7,7 @@ from models.audit import AuditEvent
 from models.enums import AssistantStatus, ProjectRole, RequestStatus
 from models.project import Membership, Project, ProjectSettings
 from models.request import Request
+from models.rollup import UsageRollup, UserUsageRollup
 from models.user import PersonalAccessToken, User
 
 MODEL_MODULES = [
@@ -17,6 +18,7 @@ MODEL_MODULES = [
     "models.api_token",
     "models.request",
     "models.audit",
+    "models.rollup",
 ]
 
 __all__ = [
@@ -33,5 +35,7 @@ __all__ = [
     "ProjectSettings",
     "Request",
     "RequestStatus",
+    "UsageRollup",
     "User",
+    "UserUsageRollup",
 ]

@@ -73,6 +73,19 @@ class OwnedByProjectPermission(BasePermission):
         return True
 
 
+class GatewayPermission(BasePermission):
+    """Needs an action on the calling API client's own project."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        authorizer = info.context.authorizer
+        client = authorizer.require_client()
+        authorizer.require(client.project_id, self.action)
+        return True
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -91,6 +104,10 @@ def owned_by_project(
 ) -> list[FieldExtension]:
     permission = OwnedByProjectPermission(action, argument, project_of, what)
     return [PermissionExtension([permission], use_directives=False)]
+
+
+def gateway(action: str) -> list[FieldExtension]:
+    return [PermissionExtension([GatewayPermission(action)], use_directives=False)]
 
 
 def public() -> list[FieldExtension]:

@@ -8,11 +8,16 @@ from strawberry.permission import PermissionExtension
 from strawberry.types.base import get_object_definition
 
 from schema import build_schema
-from schema.permissions import OwnedByProjectPermission, PlatformPermission, ProjectPermission
+from schema.permissions import (
+    GatewayPermission,
+    OwnedByProjectPermission,
+    PlatformPermission,
+    ProjectPermission,
+)
 
 # Plain data of a Project the viewer already reached through a guarded field.
 UNGUARDED_PROJECT_FIELDS = {"id", "name", "description", "created_at"}
-GUARDS = (PlatformPermission, ProjectPermission, OwnedByProjectPermission)
+GUARDS = (PlatformPermission, ProjectPermission, OwnedByProjectPermission, GatewayPermission)
 
 
 def guards_of(field: object) -> list[object]:

@@ -4,9 +4,11 @@ from strawberry.tools import merge_types
 
 from schema.mutations.api_tokens import ApiTokenMutation
 from schema.mutations.assistants import AssistantMutation
+from schema.mutations.ingestion import IngestionMutation
 from schema.mutations.members import MemberMutation
 from schema.mutations.platform import PlatformMutation
 
 Mutation = merge_types(
-    "Mutation", (PlatformMutation, MemberMutation, AssistantMutation, ApiTokenMutation)
+    "Mutation",
+    (PlatformMutation, MemberMutation, AssistantMutation, ApiTokenMutation, IngestionMutation),
 )

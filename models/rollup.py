@@ -1,0 +1,67 @@
+"""Request aggregates kept exact on ingest, per project and 15-minute UTC bucket.
+
+Every UTC offset in use is a multiple of 15 minutes, so 15-minute buckets add up exactly
+into any zone's hours, days, weeks and months. Dimension keys use 0 for "none" (a request
+without an assistant, token or user) because SQL unique constraints treat NULLs as distinct.
+
+- ``UsageRollup`` keeps every filter dimension except the user: project dashboards.
+- ``UserUsageRollup`` adds the user: per-user activity, and any filter naming users.
+"""
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class UsageRollup(Model):
+    id = fields.BigIntField(primary_key=True)
+    project_id = fields.IntField()
+    bucket_start = fields.DatetimeField()
+    assistant_key = fields.IntField()
+    model_id = fields.IntField()
+    api_token_key = fields.IntField()
+    status = fields.CharField(max_length=8)
+    requests = fields.BigIntField()
+    errors = fields.BigIntField()
+    cost_nanos = fields.BigIntField()
+    duration_ms = fields.BigIntField()
+    input_tokens = fields.BigIntField()
+    output_tokens = fields.BigIntField()
+
+    class Meta:
+        table = "usage_rollups"
+        unique_together = (
+            ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status"),
+        )
+
+
+class UserUsageRollup(Model):
+    id = fields.BigIntField(primary_key=True)
+    project_id = fields.IntField()
+    bucket_start = fields.DatetimeField()
+    user_key = fields.IntField()
+    assistant_key = fields.IntField()
+    model_id = fields.IntField()
+    api_token_key = fields.IntField()
+    status = fields.CharField(max_length=8)
+    requests = fields.BigIntField()
+    errors = fields.BigIntField()
+    cost_nanos = fields.BigIntField()
+    duration_ms = fields.BigIntField()
+    input_tokens = fields.BigIntField()
+    output_tokens = fields.BigIntField()
+
+    class Meta:
+        table = "user_usage_rollups"
+        unique_together = (
+            (
+                "project_id",
+                "bucket_start",
+                "user_key",
+                "assistant_key",
+                "model_id",
+                "api_token_key",
+                "status",
+            ),
+        )
+        indexes = (Index(fields=("project_id", "user_key", "bucket_start")),)

@@ -1,0 +1,274 @@
+"""Recording the requests a gateway reports: validate the whole batch, then store it in one
+transaction with the rollups, idempotent on ``externalId`` per project."""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from comptroller.errors import BadUserInput
+from models import AiModel, ApiToken, Assistant, Membership, ProjectSettings, RequestStatus
+from resolvers.arguments import NANOS_PER_USD
+from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
+from resolvers.sql import values_clause
+
+MAX_BATCH = 1000
+EXTERNAL_ID_MAX_LENGTH = 200
+CONTENT_MAX_LENGTH = 100_000
+ERROR_MESSAGE_MAX_LENGTH = 10_000
+MAX_COST_USD = 1_000_000
+# Gateways' clocks drift; a request further in the future than this is a bug, not drift.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+UNKNOWN = {
+    "modelId": "no model has id {}",
+    "assistantId": "no assistant of this project has id {}",
+    "userId": "user {} is not a member of this project",
+    "apiTokenId": "no API token of this project has id {}",
+}
+
+REQUEST_COLUMNS = (
+    "project_id", "external_id", "created_at", "recorded_at", "status", "duration_ms",
+    "assistant_id", "model_id", "api_token_id", "user_id", "input_tokens", "output_tokens",
+    "cost_nanos", "input_price_per_million_nanos", "output_price_per_million_nanos",
+    "input", "output", "error_message",
+)  # fmt: skip
+
+
+# Makes the error for one field of the record at hand: (field, problem) -> error.
+_Bad = Callable[[str, str], BadUserInput]
+
+
+@dataclass(frozen=True)
+class RecordInput:
+    """One record as the client sent it (ids still strings, cost still a float)."""
+
+    external_id: str
+    created_at: datetime
+    status: RequestStatus
+    duration_ms: int
+    model_id: str
+    input_tokens: int
+    output_tokens: int
+    assistant_id: str | None = None
+    user_id: str | None = None
+    api_token_id: str | None = None
+    cost: float | None = None
+    input: str | None = None
+    output: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class _Row:
+    values: tuple[object, ...]
+    external_id: str
+    key: RollupKey
+    sums: RollupSums
+
+
+async def record_requests(
+    project_id: int, token_id: int, records: Sequence[RecordInput]
+) -> RecordOutcome:
+    """Store every record of the batch or none of them; duplicates are counted, not stored."""
+    if len(records) > MAX_BATCH:
+        raise BadUserInput("records", f"at most {MAX_BATCH} records per call")
+    parsed = [_parse(index, record) for index, record in enumerate(records)]
+    rows = await _resolve(project_id, token_id, parsed)
+    unique = _first_of_each(rows)
+    if not unique:
+        return RecordOutcome(accepted=0, duplicates=len(rows))
+    async with in_transaction() as connection:
+        stored = await _insert_new(connection, unique)
+        await upsert_rollups(
+            connection, [(row.key, row.sums) for row in unique if row.external_id in stored]
+        )
+    return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    index: int
+    record: RecordInput
+    created_at: datetime
+    model_id: int
+    assistant_id: int | None
+    user_id: int | None
+    api_token_id: int | None
+    cost_nanos: int | None
+
+
+def _parse(index: int, record: RecordInput) -> _Parsed:
+    """Checks that need no database, naming ``records[i].field`` on failure."""
+
+    def bad(field: str, problem: str) -> BadUserInput:
+        return BadUserInput(f"records[{index}].{field}", problem)
+
+    if not 1 <= len(record.external_id) <= EXTERNAL_ID_MAX_LENGTH:
+        raise bad("externalId", f"must be 1 to {EXTERNAL_ID_MAX_LENGTH} characters")
+    created_at = record.created_at
+    if created_at.tzinfo is None or created_at.utcoffset() is None:
+        raise bad("createdAt", "must carry a UTC offset")
+    created_at = created_at.astimezone(UTC)
+    if created_at > datetime.now(UTC) + FUTURE_TOLERANCE:
+        raise bad("createdAt", "is more than 5 minutes in the future")
+    if created_at < EARLIEST:
+        raise bad("createdAt", "is before 2000-01-01")
+    for field, value in (
+        ("durationMs", record.duration_ms),
+        ("inputTokens", record.input_tokens),
+        ("outputTokens", record.output_tokens),
+    ):
+        if value < 0:
+            raise bad(field, "must not be negative")
+    for field, text, limit in (
+        ("input", record.input, CONTENT_MAX_LENGTH),
+        ("output", record.output, CONTENT_MAX_LENGTH),
+        ("errorMessage", record.error_message, ERROR_MESSAGE_MAX_LENGTH),
+    ):
+        if text is not None and len(text) > limit:
+            raise bad(field, f"must be at most {limit} characters")
+    return _Parsed(
+        index=index,
+        record=record,
+        created_at=created_at,
+        model_id=_id(record.model_id, bad, "modelId"),
+        assistant_id=None
+        if record.assistant_id is None
+        else _id(record.assistant_id, bad, "assistantId"),
+        user_id=None if record.user_id is None else _id(record.user_id, bad, "userId"),
+        api_token_id=None
+        if record.api_token_id is None
+        else _id(record.api_token_id, bad, "apiTokenId"),
+        cost_nanos=None if record.cost is None else _cost_nanos(record.cost, bad),
+    )
+
+
+def _id(value: str, bad: _Bad, field: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or len(text) > 18 or int(text) == 0:
+        raise bad(field, f"{value!r} is not a valid id")
+    return int(text)
+
+
+def _cost_nanos(cost: float, bad: _Bad) -> int:
+    # Through the decimal the client wrote (repr), so $0.000001 is exactly 1,000 nano-USD.
+    if not Decimal(repr(cost)).is_finite() or cost < 0 or cost > MAX_COST_USD:
+        raise bad("cost", f"must be a number from 0 to {MAX_COST_USD}")
+    nanos = (Decimal(repr(cost)) * NANOS_PER_USD).to_integral_value(ROUND_HALF_EVEN)
+    return int(nanos)
+
+
+async def _resolve(project_id: int, token_id: int, parsed: list[_Parsed]) -> list[_Row]:
+    """Checks against the project's data, all in a few queries, then the rows to store."""
+    model_ids = {p.model_id for p in parsed}
+    assistant_ids = {p.assistant_id for p in parsed if p.assistant_id is not None}
+    user_ids = {p.user_id for p in parsed if p.user_id is not None}
+    token_ids = {p.api_token_id for p in parsed if p.api_token_id is not None}
+    models = {m.id: m for m in await AiModel.filter(id__in=model_ids)} if model_ids else {}
+    assistants = await _ids_in(
+        Assistant.filter(project_id=project_id, id__in=assistant_ids), assistant_ids
+    )
+    members = await _ids_in(
+        Membership.filter(project_id=project_id, user_id__in=user_ids), user_ids, "user_id"
+    )
+    tokens = await _ids_in(ApiToken.filter(project_id=project_id, id__in=token_ids), token_ids)
+    settings = await ProjectSettings.get_or_none(project_id=project_id)
+    keep_content = settings is None or settings.store_request_content
+
+    def check(p: _Parsed, field: str, value: int | None, known: Iterable[int]) -> None:
+        if value is not None and value not in known:
+            raise BadUserInput(f"records[{p.index}].{field}", UNKNOWN[field].format(value))
+
+    now = datetime.now(UTC)
+    rows = []
+    for p in parsed:
+        check(p, "modelId", p.model_id, models)
+        check(p, "assistantId", p.assistant_id, assistants)
+        check(p, "userId", p.user_id, members)
+        check(p, "apiTokenId", p.api_token_id, tokens)
+        rows.append(_row(project_id, token_id, p, models[p.model_id], keep_content, now))
+    return rows
+
+
+async def _ids_in(queryset: object, wanted: set[int], column: str = "id") -> set[int]:
+    if not wanted:
+        return set()
+    found = await queryset.values_list(column, flat=True)  # type: ignore[attr-defined]
+    return {int(value) for value in found}
+
+
+def _row(
+    project_id: int, token_id: int, p: _Parsed, model: AiModel, keep_content: bool, now: datetime
+) -> _Row:
+    record = p.record
+    input_price = model.input_price_per_million_nanos
+    output_price = model.output_price_per_million_nanos
+    cost = p.cost_nanos
+    if cost is None:
+        # nano-USD per million tokens x tokens / 10^6, rounded half up, in integers.
+        cost = (
+            record.input_tokens * input_price + record.output_tokens * output_price + 500_000
+        ) // 1_000_000
+    api_token_id = p.api_token_id if p.api_token_id is not None else token_id
+    error = record.status is RequestStatus.ERROR
+    values = (
+        project_id, record.external_id, p.created_at, now, record.status.value, record.duration_ms,
+        p.assistant_id, p.model_id, api_token_id, p.user_id, record.input_tokens,
+        record.output_tokens, cost, input_price, output_price,
+        record.input if keep_content else None, record.output if keep_content else None,
+        record.error_message,
+    )  # fmt: skip
+    key = RollupKey(
+        project_id=project_id,
+        bucket_start=bucket_of(p.created_at),
+        user_key=p.user_id or 0,
+        assistant_key=p.assistant_id or 0,
+        model_id=p.model_id,
+        api_token_key=api_token_id,
+        status=record.status.value,
+    )
+    sums = RollupSums(
+        requests=1,
+        errors=int(error),
+        cost_nanos=cost,
+        duration_ms=record.duration_ms,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+    )
+    return _Row(values=values, external_id=record.external_id, key=key, sums=sums)
+
+
+def _first_of_each(rows: list[_Row]) -> list[_Row]:
+    """A batch that repeats an externalId stores its first occurrence."""
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row.external_id not in seen:
+            seen.add(row.external_id)
+            unique.append(row)
+    return unique
+
+
+async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> set[str]:
+    """Insert what is new; the unique (project_id, external_id) decides, even against a
+    concurrent batch, and RETURNING says which rows this call stored."""
+    placeholders = values_clause(connection, len(rows), len(REQUEST_COLUMNS))
+    # Identifiers are module constants; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) VALUES {placeholders} "
+        "ON CONFLICT (project_id, external_id) DO NOTHING RETURNING external_id"
+    )
+    values = [value for row in rows for value in row.values]
+    _, returned = await connection.execute_query(sql, values)
+    return {record["external_id"] for record in returned}

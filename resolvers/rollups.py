@@ -1,0 +1,105 @@
+"""Keeping the rollups exact: one upsert per rollup table and batch, in the batch's
+transaction, so a dashboard read after ``recordRequests`` returns sees every record."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from resolvers.sql import values_clause
+
+BUCKET_MINUTES = 15
+
+
+@dataclass(frozen=True, order=True)
+class RollupKey:
+    project_id: int
+    bucket_start: datetime
+    user_key: int  # 0: no user
+    assistant_key: int  # 0: no assistant
+    model_id: int
+    api_token_key: int  # 0: no token
+    status: str
+
+    def without_user(self) -> tuple[object, ...]:
+        return (self.project_id, self.bucket_start, self.assistant_key, self.model_id,
+                self.api_token_key, self.status)  # fmt: skip
+
+
+@dataclass
+class RollupSums:
+    requests: int
+    errors: int
+    cost_nanos: int
+    duration_ms: int
+    input_tokens: int
+    output_tokens: int
+
+    def add(self, other: "RollupSums") -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.cost_nanos += other.cost_nanos
+        self.duration_ms += other.duration_ms
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+
+    def negated(self) -> "RollupSums":
+        return RollupSums(*(-value for value in astuple(self)))
+
+
+SUM_COLUMNS = ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
+USAGE_KEYS = ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status")
+USER_USAGE_KEYS = (
+    "project_id", "bucket_start", "user_key", "assistant_key", "model_id", "api_token_key",
+    "status",
+)  # fmt: skip
+
+
+def bucket_of(instant: datetime) -> datetime:
+    """The start of the 15-minute UTC bucket holding ``instant`` (which must be UTC)."""
+    return instant.replace(
+        minute=instant.minute - instant.minute % BUCKET_MINUTES, second=0, microsecond=0
+    )
+
+
+async def upsert_rollups(
+    connection: BaseDBAsyncClient, changes: Iterable[tuple[RollupKey, RollupSums]]
+) -> None:
+    """Add ``changes`` (negative sums subtract) to both rollup tables.
+
+    Keys are written in sorted order so that concurrent batches lock rows in the same order
+    and cannot deadlock.
+    """
+    per_user: dict[tuple[object, ...], RollupSums] = defaultdict(
+        lambda: RollupSums(0, 0, 0, 0, 0, 0)
+    )
+    per_usage: dict[tuple[object, ...], RollupSums] = defaultdict(
+        lambda: RollupSums(0, 0, 0, 0, 0, 0)
+    )
+    for key, sums in changes:
+        per_user[astuple(key)].add(sums)
+        per_usage[key.without_user()].add(sums)
+    await _upsert(connection, "user_usage_rollups", USER_USAGE_KEYS, per_user)
+    await _upsert(connection, "usage_rollups", USAGE_KEYS, per_usage)
+
+
+async def _upsert(
+    connection: BaseDBAsyncClient,
+    table: str,
+    keys: tuple[str, ...],
+    rows: dict[tuple[object, ...], RollupSums],
+) -> None:
+    if not rows:
+        return
+    columns = (*keys, *SUM_COLUMNS)
+    ordered = sorted(rows.items(), key=lambda item: tuple(str(part) for part in item[0]))
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES {values_clause(connection, len(ordered), len(columns))} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+    values = [value for key, sums in ordered for value in (*key, *astuple(sums))]
+    await connection.execute_query(sql, values)

@@ -1,0 +1,74 @@
+"""The gateway's mutation: recording the requests it served."""
+
+from datetime import datetime
+
+import strawberry
+
+from resolvers.ingestion import RecordInput, record_requests
+from schema.enums import RequestStatus
+from schema.info import Info
+from schema.permissions import gateway
+
+
+@strawberry.input(description="One request as the gateway saw it.")
+class RequestRecordInput:
+    external_id: str = strawberry.field(
+        description="Idempotency key: the same externalId twice in a project is stored once."
+    )
+    created_at: datetime
+    status: RequestStatus
+    duration_ms: int
+    model_id: strawberry.ID
+    input_tokens: int
+    output_tokens: int
+    assistant_id: strawberry.ID | None = None
+    user_id: strawberry.ID | None = None
+    api_token_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The token the client called with; default: the recording one."
+    )
+    cost: float | None = strawberry.field(
+        default=None, description="USD; when absent, from the model's prices."
+    )
+    input: str | None = None
+    output: str | None = None
+    error_message: str | None = None
+
+    def to_record(self) -> RecordInput:
+        return RecordInput(
+            external_id=self.external_id,
+            created_at=self.created_at,
+            status=self.status,
+            duration_ms=self.duration_ms,
+            model_id=self.model_id,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            assistant_id=self.assistant_id,
+            user_id=self.user_id,
+            api_token_id=self.api_token_id,
+            cost=self.cost,
+            input=self.input,
+            output=self.output,
+            error_message=self.error_message,
+        )
+
+
+@strawberry.type
+class RecordRequestsPayload:
+    accepted: int
+    duplicates: int
+
+
+@strawberry.type
+class IngestionMutation:
+    @strawberry.mutation(
+        extensions=gateway("record_requests"),
+        description="Project API tokens only. Up to 1,000 records, stored all or none.",
+    )
+    async def record_requests(
+        self, info: Info, records: list[RequestRecordInput]
+    ) -> RecordRequestsPayload:
+        client = info.context.authorizer.require_client()
+        outcome = await record_requests(
+            client.project_id, client.token_id, [record.to_record() for record in records]
+        )
+        return RecordRequestsPayload(accepted=outcome.accepted, duplicates=outcome.duplicates)
