@@ -4,7 +4,7 @@ transaction, so a dashboard read after ``recordRequests`` returns sees every rec
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -62,6 +62,10 @@ def bucket_of(instant: datetime) -> datetime:
     return instant.replace(
         minute=instant.minute - instant.minute % BUCKET_MINUTES, second=0, microsecond=0
     )
+
+
+def next_bucket(bucket_start: datetime) -> datetime:
+    return bucket_start + timedelta(minutes=BUCKET_MINUTES)
 
 
 async def upsert_rollups(

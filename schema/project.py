@@ -6,11 +6,12 @@ import strawberry
 
 from models import Project as ProjectRow
 from resolvers.api_tokens import list_api_tokens
-from resolvers.arguments import page_size
+from resolvers.arguments import page_size, parse_id
 from resolvers.assistants import list_assistants
 from resolvers.audit import audit_page
 from resolvers.members import members_page
 from resolvers.projects import project_settings
+from resolvers.request_log import request_by_id, request_page
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
 from schema.audit_event import AuditEvent
@@ -21,6 +22,8 @@ from schema.instants import as_utc
 from schema.membership import Membership
 from schema.permissions import project
 from schema.project_settings import ProjectSettings
+from schema.request import Request, RequestConnection
+from schema.request_filter import RequestFilterInput
 
 
 @strawberry.type(name="Project")
@@ -77,6 +80,21 @@ class Project:
     @strawberry.field(extensions=project("read_api_tokens"), description="Newest first.")
     async def api_tokens(self) -> list[ApiToken]:
         return [ApiToken.from_model(row) for row in await list_api_tokens(self.row_id)]
+
+    @strawberry.field(extensions=project("read_requests"), description="Newest first.")
+    async def requests(
+        self,
+        filter: RequestFilterInput | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> RequestConnection:
+        filters = (filter or RequestFilterInput()).validated()
+        page = await request_page(self.row_id, filters, page_size(first), after)
+        return RequestConnection.from_page(page, self.row_id, filters)
+
+    @strawberry.field(extensions=project("read_requests"))
+    async def request(self, id: strawberry.ID) -> Request | None:
+        return Request.from_model(await request_by_id(self.row_id, parse_id(id, "id")))
 
     @strawberry.field(extensions=project("read_audit_log"), description="Newest first.")
     async def audit_log(

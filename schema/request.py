@@ -1,0 +1,119 @@
+"""A recorded request, and the request log's connection."""
+
+from datetime import datetime
+
+import strawberry
+
+from models import Request as RequestRow
+from resolvers.arguments import NANOS_PER_USD
+from resolvers.request_log import RequestFilter, RequestPage, request_count
+from schema.ai_model import Model
+from schema.api_token import ApiToken
+from schema.assistant import Assistant
+from schema.connections import PageInfo
+from schema.enums import RequestStatus
+from schema.info import Info
+from schema.instants import as_utc
+from schema.scalars import BigInt
+from schema.user import User
+
+
+@strawberry.type(name="Request")
+class Request:
+    id: strawberry.ID
+    external_id: str | None
+    created_at: datetime
+    status: RequestStatus
+    duration_ms: int
+    input_tokens: int
+    output_tokens: int
+    cost: float = strawberry.field(description="USD.")
+    input: str | None
+    output: str | None
+    error_message: str | None
+    assistant_id: strawberry.Private[int | None]
+    model_id: strawberry.Private[int]
+    api_token_id: strawberry.Private[int | None]
+    user_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def assistant(self, info: Info) -> Assistant | None:
+        if self.assistant_id is None:
+            return None
+        row = await info.context.loaders.assistant_by_id.load(self.assistant_id)
+        return None if row is None else Assistant.from_model(row)
+
+    @strawberry.field
+    async def model(self, info: Info) -> Model:
+        row = await info.context.loaders.ai_model_by_id.load(self.model_id)
+        assert row is not None, "requests.model_id is a foreign key"
+        return Model.from_model(row)
+
+    @strawberry.field
+    async def api_token(self, info: Info) -> ApiToken | None:
+        if self.api_token_id is None:
+            return None
+        row = await info.context.loaders.api_token_by_id.load(self.api_token_id)
+        return None if row is None else ApiToken.from_model(row)
+
+    @strawberry.field
+    async def user(self, info: Info) -> User | None:
+        if self.user_id is None:
+            return None
+        row = await info.context.loaders.user_by_id.load(self.user_id)
+        return None if row is None else User.from_model(row)
+
+    @classmethod
+    def from_model(cls, row: RequestRow) -> "Request":
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            external_id=row.external_id,
+            created_at=as_utc(row.created_at),
+            status=row.status,
+            duration_ms=row.duration_ms,
+            input_tokens=row.input_tokens,
+            output_tokens=row.output_tokens,
+            cost=row.cost_nanos / NANOS_PER_USD,
+            input=row.input,
+            output=row.output,
+            error_message=row.error_message,
+            assistant_id=row.assistant_id,
+            model_id=row.model_id,
+            api_token_id=row.api_token_id,
+            user_id=row.user_id,
+        )
+
+
+@strawberry.type
+class RequestEdge:
+    cursor: str
+    node: Request
+
+
+@strawberry.type
+class RequestConnection:
+    edges: list[RequestEdge]
+    page_info: PageInfo
+    project_id: strawberry.Private[int]
+    filters: strawberry.Private[RequestFilter]
+
+    @strawberry.field(description="Every request matching the filter (not just this page).")
+    async def total_count(self) -> BigInt:
+        return BigInt(await request_count(self.project_id, self.filters))
+
+    @classmethod
+    def from_page(
+        cls, page: RequestPage, project_id: int, filters: RequestFilter
+    ) -> "RequestConnection":
+        return cls(
+            edges=[
+                RequestEdge(cursor=cursor, node=Request.from_model(row))
+                for row, cursor in zip(page.rows, page.cursors, strict=True)
+            ],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            project_id=project_id,
+            filters=filters,
+        )
