@@ -78,9 +78,12 @@ class _Row:
 
 
 async def record_requests(
-    project_id: int, token_id: int, records: Sequence[RecordInput]
+    project_id: int, token_id: int | None, records: Sequence[RecordInput]
 ) -> RecordOutcome:
-    """Store every record of the batch or none of them; duplicates are counted, not stored."""
+    """Store every record of the batch or none of them; duplicates are counted, not stored.
+
+    ``token_id`` is the recording API token (the default ``apiTokenId``); None for imports.
+    """
     if len(records) > MAX_BATCH:
         raise BadUserInput("records", f"at most {MAX_BATCH} records per call")
     parsed = [_parse(index, record) for index, record in enumerate(records)]
@@ -169,7 +172,7 @@ def _cost_nanos(cost: float, bad: _Bad) -> int:
     return int(nanos)
 
 
-async def _resolve(project_id: int, token_id: int, parsed: list[_Parsed]) -> list[_Row]:
+async def _resolve(project_id: int, token_id: int | None, parsed: list[_Parsed]) -> list[_Row]:
     """Checks against the project's data, all in a few queries, then the rows to store."""
     model_ids = {p.model_id for p in parsed}
     assistant_ids = {p.assistant_id for p in parsed if p.assistant_id is not None}
@@ -209,7 +212,12 @@ async def _ids_in(queryset: object, wanted: set[int], column: str = "id") -> set
 
 
 def _row(
-    project_id: int, token_id: int, p: _Parsed, model: AiModel, keep_content: bool, now: datetime
+    project_id: int,
+    token_id: int | None,
+    p: _Parsed,
+    model: AiModel,
+    keep_content: bool,
+    now: datetime,
 ) -> _Row:
     record = p.record
     input_price = model.input_price_per_million_nanos
@@ -235,7 +243,7 @@ def _row(
         user_key=p.user_id or 0,
         assistant_key=p.assistant_id or 0,
         model_id=p.model_id,
-        api_token_key=api_token_id,
+        api_token_key=api_token_id or 0,
         status=record.status.value,
     )
     sums = RollupSums(

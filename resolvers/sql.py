@@ -13,3 +13,10 @@ def values_clause(connection: BaseDBAsyncClient, rows: int, width: int) -> str:
         )
     one = "(" + ", ".join("?" * width) + ")"
     return ", ".join([one] * rows)
+
+
+def bind_marks(connection: BaseDBAsyncClient, count: int) -> list[str]:
+    """``count`` placeholders for one statement: ``?`` each, or ``$1 .. $count``."""
+    if connection.capabilities.dialect == "postgres":
+        return [f"${index + 1}" for index in range(count)]
+    return ["?"] * count

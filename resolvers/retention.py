@@ -1,0 +1,100 @@
+"""Retention: delete requests older than each project's ``retentionDays``, in batches, and
+take them out of the rollups in the same transaction, so dashboards always agree with what
+remains. Safe beside a serving API: each batch is its own short transaction."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models import ProjectSettings
+from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
+from resolvers.sql import bind_marks
+
+DEFAULT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    project_id: int
+    cutoff: datetime
+    deleted: int
+
+
+async def purge_expired(
+    *,
+    now: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[PurgeReport]:
+    """Purge every project with a retention period; ``on_batch(project_id, deleted)`` after
+    each batch, for progress."""
+    now = now or datetime.now(UTC)
+    reports = []
+    for settings in await ProjectSettings.filter(retention_days__isnull=False).order_by(
+        "project_id"
+    ):
+        assert settings.retention_days is not None
+        cutoff = now - timedelta(days=settings.retention_days)
+        deleted = 0
+        while True:
+            async with in_transaction() as connection:
+                count = await _purge_batch(connection, settings.project_id, cutoff, batch_size)
+            deleted += count
+            if on_batch is not None and count:
+                on_batch(settings.project_id, count)
+            if count < batch_size:
+                break
+        reports.append(PurgeReport(project_id=settings.project_id, cutoff=cutoff, deleted=deleted))
+    return reports
+
+
+async def _purge_batch(
+    connection: BaseDBAsyncClient, project_id: int, cutoff: datetime, batch_size: int
+) -> int:
+    # DELETE ... RETURNING hands back exactly the rows this transaction removed, so two
+    # purges running at once can never subtract the same request twice.
+    project, before, limit, again = bind_marks(connection, 4)
+    sql = (
+        "DELETE FROM requests WHERE id IN ("
+        f"SELECT id FROM requests WHERE project_id = {project} AND created_at < {before} "
+        f"ORDER BY created_at LIMIT {limit}) AND project_id = {again} "
+        "RETURNING created_at, user_id, assistant_id, model_id, api_token_id, status, "
+        "cost_nanos, duration_ms, input_tokens, output_tokens"
+    )
+    _, removed = await connection.execute_query(sql, [project_id, cutoff, batch_size, project_id])
+    changes = []
+    for row in removed:
+        created_at = row["created_at"]
+        if isinstance(created_at, str):  # SQLite returns the stored text
+            created_at = datetime.fromisoformat(created_at)
+        key = RollupKey(
+            project_id=project_id,
+            bucket_start=bucket_of(created_at.astimezone(UTC)),
+            user_key=row["user_id"] or 0,
+            assistant_key=row["assistant_id"] or 0,
+            model_id=row["model_id"],
+            api_token_key=row["api_token_id"] or 0,
+            status=row["status"],
+        )
+        sums = RollupSums(
+            requests=1,
+            errors=int(row["status"] == "ERROR"),
+            cost_nanos=row["cost_nanos"],
+            duration_ms=row["duration_ms"],
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+        )
+        changes.append((key, sums.negated()))
+    await upsert_rollups(connection, changes)
+    # Buckets emptied by this batch can only lie at or before the cutoff's bucket.
+    for table in ("usage_rollups", "user_usage_rollups"):
+        project, last = bind_marks(connection, 2)
+        await connection.execute_query(
+            f"DELETE FROM {table} WHERE project_id = {project} AND bucket_start <= {last} "
+            "AND requests = 0",
+            [project_id, bucket_of(cutoff)],
+        )
+    return len(removed)
