@@ -57,6 +57,7 @@ def create_user_command(
                 email=clean_email(email, "--email"),
                 name=clean_name(name, "--name"),
                 is_superuser=superuser,
+                email_argument="--email",
             )
         finally:
             await Tortoise.close_connections()

@@ -24,7 +24,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def parse_id(value: str, argument: str) -> int:
     text = str(value).strip()
-    if not text.isdigit() or len(text) > ID_MAX_DIGITS or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > ID_MAX_DIGITS or int(text) == 0:
         raise BadUserInput(argument, f"{value!r} is not a valid id")
     return int(text)
 

@@ -159,7 +159,7 @@ def _parse(index: int, record: RecordInput) -> _Parsed:
 
 def _id(value: str, bad: _Bad, field: str) -> int:
     text = value.strip()
-    if not text.isdigit() or len(text) > 18 or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
         raise bad(field, f"{value!r} is not a valid id")
     return int(text)
 

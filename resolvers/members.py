@@ -38,8 +38,12 @@ async def add_member(*, actor_id: int, project_id: int, email: str, roles: list[
                 target=f"user:{user.id}",
                 details={"email": email, "roles": roles},
             )
-    except IntegrityError as error:  # added concurrently
-        raise BadUserInput("email", "this user is already a member; use setMemberRoles") from error
+    except IntegrityError as error:
+        if await Membership.exists(project_id=project_id, user_id=user.id):  # added concurrently
+            raise BadUserInput(
+                "email", "this user is already a member; use setMemberRoles"
+            ) from error
+        raise
     membership.user = user
     return membership
 

@@ -19,6 +19,10 @@ async def project_by_id(project_id: int) -> Project:
     return project
 
 
+async def project_exists(project_id: int) -> bool:
+    return await Project.exists(id=project_id)
+
+
 async def projects_page(
     authorizer: Authorizer, first: int, after: str | None, include_all: bool
 ) -> Page[Project]:

@@ -25,11 +25,16 @@ class NewPersonalAccessToken:
 
 
 async def create_user(
-    *, actor_id: int | None, email: str, name: str, is_superuser: bool
+    *,
+    actor_id: int | None,
+    email: str,
+    name: str,
+    is_superuser: bool,
+    email_argument: str = "input.email",
 ) -> NewUser:
     """Create a user with a first personal access token; ``email`` must be new."""
     if await User.exists(email=email):
-        raise BadUserInput("email", "a user with this email already exists")
+        raise BadUserInput(email_argument, "a user with this email already exists")
     try:
         async with in_transaction():
             user = await User.create(email=email, name=name, is_superuser=is_superuser)
@@ -42,7 +47,7 @@ async def create_user(
                 details={"email": email, "isSuperuser": is_superuser},
             )
     except IntegrityError as error:  # a concurrent create won the race for the email
-        raise BadUserInput("email", "a user with this email already exists") from error
+        raise BadUserInput(email_argument, "a user with this email already exists") from error
     return NewUser(user=user, access_token=issued.secret)
 
 

@@ -12,6 +12,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 
 from comptroller.errors import NotFound
 from resolvers.arguments import parse_id
+from resolvers.projects import project_exists
 from schema.info import Info
 
 
@@ -27,20 +28,36 @@ class PlatformPermission(BasePermission):
 
 
 class ProjectPermission(BasePermission):
-    """Needs an action on the project the field is about (its parent, or an id argument)."""
+    """Needs an action on the project the field belongs to (its parent Project)."""
 
-    def __init__(self, action: str, argument: str | None = None) -> None:
+    def __init__(self, action: str) -> None:
         self.action = action
-        self.argument = argument  # None: the field's parent is the project
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         authorizer = info.context.authorizer
         authorizer.require_platform("use_console")
-        if self.argument is None:
-            project_id: int = source.row_id
-        else:
-            project_id = parse_id(kwargs[self.argument], _camel(self.argument))
+        authorizer.require(source.row_id, self.action)
+        return True
+
+
+class ProjectArgumentPermission(BasePermission):
+    """Needs an action on the project an id argument names.
+
+    A role in a project proves it exists; a superuser, who holds none, is told NOT_FOUND for
+    an id that names no project rather than reaching a resolver with it.
+    """
+
+    def __init__(self, action: str, argument: str) -> None:
+        self.action = action
+        self.argument = argument
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        authorizer = info.context.authorizer
+        authorizer.require_platform("use_console")
+        project_id = parse_id(kwargs[self.argument], _camel(self.argument))
         authorizer.require(project_id, self.action)
+        if not authorizer.roles_in(project_id) and not await project_exists(project_id):
+            raise NotFound("Project not found.")
         return True
 
 
@@ -96,7 +113,13 @@ def platform(action: str) -> list[FieldExtension]:
 
 
 def project(action: str, argument: str | None = None) -> list[FieldExtension]:
-    return [PermissionExtension([ProjectPermission(action, argument)], use_directives=False)]
+    """Guards a Project field (``argument`` None) or a field naming a project by argument."""
+    permission: BasePermission = (
+        ProjectPermission(action)
+        if argument is None
+        else ProjectArgumentPermission(action, argument)
+    )
+    return [PermissionExtension([permission], use_directives=False)]
 
 
 def owned_by_project(

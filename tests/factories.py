@@ -16,8 +16,11 @@ from models import (
     Project,
     ProjectRole,
     ProjectSettings,
+    Request,
+    RequestStatus,
     User,
 )
+from resolvers.ingestion import RecordInput, record_requests
 
 
 def unique(prefix: str) -> str:
@@ -116,6 +119,7 @@ class World:
     active_assistant: Assistant
     inactive_assistant: Assistant
     api_token: ApiToken
+    request_id: int = 0
     tokens: dict[str, str | None] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
 
@@ -162,4 +166,22 @@ async def make_world() -> World:
     world.users["superuser"] = superuser
     world.tokens["superuser"] = token
     world.tokens["api_token"] = (await make_api_token(project))[1]
+    world.request_id = await make_request(project, model)
     return world
+
+
+async def make_request(project: Project, model: AiModel, **fields: Any) -> int:
+    """One request recorded the way the gateway records it (rollups included); its id."""
+    external_id = unique("req")
+    record = RecordInput(
+        external_id=external_id,
+        created_at=fields.pop("created_at", datetime.now(UTC) - timedelta(minutes=1)),
+        status=fields.pop("status", RequestStatus.SUCCESS),
+        duration_ms=fields.pop("duration_ms", 120),
+        model_id=str(model.id),
+        input_tokens=fields.pop("input_tokens", 100),
+        output_tokens=fields.pop("output_tokens", 50),
+        **fields,
+    )
+    await record_requests(project.id, None, [record])
+    return (await Request.get(project_id=project.id, external_id=external_id)).id

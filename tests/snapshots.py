@@ -12,7 +12,10 @@ from models import (
     PersonalAccessToken,
     Project,
     ProjectSettings,
+    Request,
+    UsageRollup,
     User,
+    UserUsageRollup,
 )
 
 COUNTED = (
@@ -25,6 +28,9 @@ COUNTED = (
     Assistant,
     ApiToken,
     AuditEvent,
+    Request,
+    UsageRollup,
+    UserUsageRollup,
 )
 
 

@@ -27,11 +27,15 @@ USERS = (
 
 
 def outcomes(
-    *, ok: tuple[str, ...], forbidden: tuple[str, ...] = (), not_found: tuple[str, ...] = ()
+    *,
+    ok: tuple[str, ...],
+    forbidden: tuple[str, ...] = (),
+    not_found: tuple[str, ...] = (),
+    api_token: str = "FORBIDDEN",
 ) -> dict[str, str]:
     """The expected outcome for every caller; API tokens may use no console operation."""
     table = dict.fromkeys(UNAUTHENTICATED, "UNAUTHENTICATED")
-    table["api_token"] = "FORBIDDEN"
+    table["api_token"] = api_token
     table |= dict.fromkeys(ok, OK) | dict.fromkeys(forbidden, "FORBIDDEN")
     table |= dict.fromkeys(not_found, "NOT_FOUND")
     assert set(table) == set(PRINCIPALS), set(PRINCIPALS) - set(table)
@@ -49,6 +53,7 @@ MEMBERS = outcomes(
     forbidden=("assistant_user",),
     not_found=("non_member", "other_project_admin"),
 )
+GATEWAY = outcomes(ok=(), forbidden=USERS, api_token=OK)
 ADMINS = outcomes(
     ok=("project_admin", "superuser"),
     forbidden=("assistant_user", "project_member"),
@@ -99,6 +104,18 @@ OPERATIONS = [
         "edges { node { user { id } roles } } } } }",
         project_id,
         ADMINS,
+    ),
+    Operation(
+        "Project.requests",
+        "query($id: ID!) { project(id: $id) { requests { totalCount edges { node { id } } } } }",
+        project_id,
+        MEMBERS,
+    ),
+    Operation(
+        "Project.request",
+        "query($id: ID!, $r: ID!) { project(id: $id) { request(id: $r) { id cost } } }",
+        lambda w: {"id": str(w.project.id), "r": str(w.request_id)},
+        MEMBERS,
     ),
     Operation(
         "Project.settings",
@@ -185,6 +202,25 @@ OPERATIONS = [
         "{ secret apiToken { id } } }",
         lambda w: {"p": str(w.project.id)},
         MEMBERS,
+        mutation=True,
+    ),
+    Operation(
+        "recordRequests",
+        "mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted } }",
+        lambda w: {
+            "r": [
+                {
+                    "externalId": unique("e"),
+                    "createdAt": "2026-01-01T00:00:00Z",
+                    "status": "SUCCESS",
+                    "durationMs": 10,
+                    "modelId": str(w.model.id),
+                    "inputTokens": 1,
+                    "outputTokens": 2,
+                }
+            ]
+        },  # fmt: skip
+        GATEWAY,
         mutation=True,
     ),
     Operation(

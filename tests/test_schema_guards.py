@@ -12,12 +12,19 @@ from schema.permissions import (
     GatewayPermission,
     OwnedByProjectPermission,
     PlatformPermission,
+    ProjectArgumentPermission,
     ProjectPermission,
 )
 
 # Plain data of a Project the viewer already reached through a guarded field.
 UNGUARDED_PROJECT_FIELDS = {"id", "name", "description", "created_at"}
-GUARDS = (PlatformPermission, ProjectPermission, OwnedByProjectPermission, GatewayPermission)
+GUARDS = (
+    PlatformPermission,
+    ProjectPermission,
+    ProjectArgumentPermission,
+    OwnedByProjectPermission,
+    GatewayPermission,
+)
 
 
 def guards_of(field: object) -> list[object]:

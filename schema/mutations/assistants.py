@@ -42,7 +42,8 @@ class AssistantInput:
         return AssistantChanges(
             name=name,
             description=description,
-            clear_description=self.description is None,
+            # Null, or a description that is only blanks, clears it.
+            clear_description=self.description is not strawberry.UNSET and description is None,
             model_id=model_id,
             clear_model=model_given and self.model_id is None,
             status=status,
