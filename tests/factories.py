@@ -184,4 +184,5 @@ async def make_request(project: Project, model: AiModel, **fields: Any) -> int:
         **fields,
     )
     await record_requests(project.id, None, [record])
-    return (await Request.get(project_id=project.id, external_id=external_id)).id
+    row = await Request.get(project_id=project.id, external_id=external_id)
+    return int(row.id)

@@ -219,7 +219,7 @@ OPERATIONS = [
                     "outputTokens": 2,
                 }
             ]
-        },  # fmt: skip
+        },
         GATEWAY,
         mutation=True,
     ),
