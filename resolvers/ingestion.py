@@ -278,5 +278,6 @@ async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> set[st
         "ON CONFLICT (project_id, external_id) DO NOTHING RETURNING external_id"
     )
     values = [value for row in rows for value in row.values]
-    _, returned = await connection.execute_query(sql, values)
+    # execute_query_dict: Tortoise's execute_query drops RETURNING rows on asyncpg.
+    returned = await connection.execute_query_dict(sql, values)
     return {record["external_id"] for record in returned}

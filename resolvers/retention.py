@@ -64,7 +64,8 @@ async def _purge_batch(
         "RETURNING created_at, user_id, assistant_id, model_id, api_token_id, status, "
         "cost_nanos, duration_ms, input_tokens, output_tokens"
     )
-    _, removed = await connection.execute_query(sql, [project_id, cutoff, batch_size, project_id])
+    # execute_query_dict: Tortoise's execute_query drops RETURNING rows on asyncpg.
+    removed = await connection.execute_query_dict(sql, [project_id, cutoff, batch_size, project_id])
     changes = []
     for row in removed:
         created_at = row["created_at"]

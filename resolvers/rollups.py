@@ -107,3 +107,47 @@ async def _upsert(
     )
     values = [value for key, sums in ordered for value in (*key, *astuple(sums))]
     await connection.execute_query(sql, values)
+
+
+def bucket_sql(connection: BaseDBAsyncClient, column: str = "created_at") -> str:
+    """SQL for the 15-minute UTC bucket of a request timestamp, stored as the ORM stores it."""
+    if connection.capabilities.dialect == "postgres":
+        return f"date_bin('15 minutes', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+    # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
+    return (
+        f"substr({column}, 1, 14) || printf('%02d', (CAST(substr({column}, 15, 2) AS INTEGER)"
+        f" / {BUCKET_MINUTES}) * {BUCKET_MINUTES}) || ':00+00:00'"
+    )
+
+
+async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> None:
+    """Recompute a project's rollups from its raw requests: for bulk loads (the demo, the
+    benchmarks) that write ``requests`` directly instead of through ``recordRequests``."""
+    bucket = bucket_sql(connection)
+    mark = "$1" if connection.capabilities.dialect == "postgres" else "?"
+    sums = (
+        "COUNT(*), SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END), SUM(cost_nanos), "
+        "SUM(duration_ms), SUM(input_tokens), SUM(output_tokens)"
+    )
+    dimensions = {
+        "user_usage_rollups": (
+            "project_id, bucket_start, user_key, assistant_key, model_id, api_token_key, status",
+            f"project_id, {bucket}, COALESCE(user_id, 0), COALESCE(assistant_id, 0), model_id, "
+            "COALESCE(api_token_id, 0), status",
+        ),
+        "usage_rollups": (
+            "project_id, bucket_start, assistant_key, model_id, api_token_key, status",
+            f"project_id, {bucket}, COALESCE(assistant_id, 0), model_id, "
+            "COALESCE(api_token_id, 0), status",
+        ),
+    }
+    for table, (columns, expressions) in dimensions.items():
+        await connection.execute_query(
+            f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]
+        )
+        await connection.execute_query(
+            f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
+            f"SELECT {expressions}, {sums} FROM requests WHERE project_id = {mark} "
+            f"GROUP BY {expressions}",
+            [project_id],
+        )
