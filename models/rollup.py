@@ -13,7 +13,9 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 
-class UsageRollup(Model):
+class Rollup(Model):
+    """The columns both rollups share: their keys but the user, and the sums."""
+
     id = fields.BigIntField(primary_key=True)
     project_id = fields.IntField()
     bucket_start = fields.DatetimeField()
@@ -29,27 +31,19 @@ class UsageRollup(Model):
     output_tokens = fields.BigIntField()
 
     class Meta:
+        abstract = True
+
+
+class UsageRollup(Rollup):
+    class Meta:
         table = "usage_rollups"
         unique_together = (
             ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status"),
         )
 
 
-class UserUsageRollup(Model):
-    id = fields.BigIntField(primary_key=True)
-    project_id = fields.IntField()
-    bucket_start = fields.DatetimeField()
+class UserUsageRollup(Rollup):
     user_key = fields.IntField()
-    assistant_key = fields.IntField()
-    model_id = fields.IntField()
-    api_token_key = fields.IntField()
-    status = fields.CharField(max_length=8)
-    requests = fields.BigIntField()
-    errors = fields.BigIntField()
-    cost_nanos = fields.BigIntField()
-    duration_ms = fields.BigIntField()
-    input_tokens = fields.BigIntField()
-    output_tokens = fields.BigIntField()
 
     class Meta:
         table = "user_usage_rollups"

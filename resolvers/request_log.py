@@ -122,49 +122,39 @@ async def request_count(project_id: int, filters: RequestFilter) -> int:
     inner_start = None if filters.start is None else _ceil_bucket(filters.start)
     inner_end = None if filters.end is None else bucket_of(filters.end)
     if inner_start is not None and inner_end is not None and inner_start >= inner_end:
-        return await _raw_count(connection, project_id, filters, filters.start, filters.end)
-    total = await _rollup_count(connection, project_id, filters, inner_start, inner_end)
+        return await _count(connection, project_id, filters, filters.start, filters.end, raw=True)
+    total = await _count(connection, project_id, filters, inner_start, inner_end, raw=False)
     if filters.start is not None and inner_start is not None and filters.start < inner_start:
-        total += await _raw_count(connection, project_id, filters, filters.start, inner_start)
+        total += await _count(connection, project_id, filters, filters.start, inner_start, raw=True)
     if filters.end is not None and inner_end is not None and inner_end < filters.end:
-        total += await _raw_count(connection, project_id, filters, inner_end, filters.end)
+        total += await _count(connection, project_id, filters, inner_end, filters.end, raw=True)
     return total
 
 
-async def _rollup_count(
+async def _count(
     connection: BaseDBAsyncClient,
     project_id: int,
     filters: RequestFilter,
     start: datetime | None,
     end: datetime | None,
+    *,
+    raw: bool,
 ) -> int:
-    table = "usage_rollups" if filters.user_ids is None else "user_usage_rollups"
+    """Matching requests in [start, end): counted in ``requests``, or summed in a rollup
+    (whose bucket bounds must then be whole buckets)."""
+    if raw:
+        table, instant, measure = "requests", "created_at", "COUNT(*)"
+    else:
+        table = "usage_rollups" if filters.user_ids is None else "user_usage_rollups"
+        instant, measure = "bucket_start", "COALESCE(SUM(requests), 0)"
     sql = _Sql(connection)
-    _filter_on(sql, project_id, filters, raw=False)
+    _filter_on(sql, project_id, filters, raw=raw)
     if start is not None:
-        sql.add(f"bucket_start >= {sql.bind(start)}")
+        sql.add(f"{instant} >= {sql.bind(start)}")
     if end is not None:
-        sql.add(f"bucket_start < {sql.bind(end)}")
-    query = f"SELECT COALESCE(SUM(requests), 0) AS n FROM {table} WHERE {sql.where()}"
-    _, rows = await connection.execute_query(query, sql.params)
-    return int(rows[0]["n"])
-
-
-async def _raw_count(
-    connection: BaseDBAsyncClient,
-    project_id: int,
-    filters: RequestFilter,
-    start: datetime | None,
-    end: datetime | None,
-) -> int:
-    sql = _Sql(connection)
-    _filter_on(sql, project_id, filters, raw=True)
-    if start is not None:
-        sql.add(f"created_at >= {sql.bind(start)}")
-    if end is not None:
-        sql.add(f"created_at < {sql.bind(end)}")
+        sql.add(f"{instant} < {sql.bind(end)}")
     _, rows = await connection.execute_query(
-        f"SELECT COUNT(*) AS n FROM requests WHERE {sql.where()}", sql.params
+        f"SELECT {measure} AS n FROM {table} WHERE {sql.where()}", sql.params
     )
     return int(rows[0]["n"])
 
