@@ -12,10 +12,13 @@ from resolvers.audit import audit_page
 from resolvers.members import members_page
 from resolvers.projects import project_settings
 from resolvers.request_log import request_by_id, request_page
+from resolvers.usage import UsageReport
+from resolvers.user_activity import UserActivityReport
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
 from schema.audit_event import AuditEvent
 from schema.connections import Connection
+from schema.dashboard_inputs import TimeRange, UsageFilterInput
 from schema.enums import AssistantStatus, ProjectRole
 from schema.info import Info
 from schema.instants import as_utc
@@ -24,6 +27,8 @@ from schema.permissions import project
 from schema.project_settings import ProjectSettings
 from schema.request import Request, RequestConnection
 from schema.request_filter import RequestFilterInput
+from schema.usage import ProjectUsage, TokenUsage
+from schema.user_activity import UserActivity
 
 
 @strawberry.type(name="Project")
@@ -95,6 +100,29 @@ class Project:
     @strawberry.field(extensions=project("read_requests"))
     async def request(self, id: strawberry.ID) -> Request | None:
         return Request.from_model(await request_by_id(self.row_id, parse_id(id, "id")))
+
+    @strawberry.field(extensions=project("read_usage"))
+    async def usage(self, range: TimeRange, filter: UsageFilterInput | None = None) -> ProjectUsage:
+        return ProjectUsage(report=await self._usage_report(range, filter))
+
+    @strawberry.field(extensions=project("read_usage"))
+    async def token_usage(
+        self, range: TimeRange, filter: UsageFilterInput | None = None
+    ) -> TokenUsage:
+        return TokenUsage(report=await self._usage_report(range, filter))
+
+    @strawberry.field(extensions=project("read_user_activity"))
+    async def user_activity(
+        self, range: TimeRange, filter: UsageFilterInput | None = None
+    ) -> UserActivity:
+        filters = (filter or UsageFilterInput()).validated()
+        window = range.validated((await project_settings(self.row_id)).timezone)
+        return UserActivity(report=UserActivityReport(self.row_id, filters, window))
+
+    async def _usage_report(self, range: TimeRange, filter: UsageFilterInput | None) -> UsageReport:
+        filters = (filter or UsageFilterInput()).validated()
+        window = range.validated((await project_settings(self.row_id)).timezone)
+        return UsageReport(self.row_id, filters, window)
 
     @strawberry.field(extensions=project("read_audit_log"), description="Newest first.")
     async def audit_log(

@@ -1,0 +1,252 @@
+"""Sums of requests over a range, grouped by dimensions and 15-minute buckets.
+
+Whole 15-minute buckets are read from the rollups; only the partial buckets at the edges of
+the range are read from raw rows. The cost of a dashboard therefore grows with the number of
+buckets and dimension values, not with the number of requests.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models import RequestStatus
+from resolvers.rollups import bucket_of, next_bucket
+
+
+class Dimension(StrEnum):
+    ASSISTANT = "assistant"
+    MODEL = "model"
+    API_TOKEN = "api_token"  # noqa: S105 - a dimension name, not a secret
+    USER = "user"
+    STATUS = "status"
+
+
+# The column holding each dimension in the raw table and in the rollups (0 means "none").
+_RAW = {
+    Dimension.ASSISTANT: "COALESCE(assistant_id, 0)",
+    Dimension.MODEL: "model_id",
+    Dimension.API_TOKEN: "COALESCE(api_token_id, 0)",
+    Dimension.USER: "COALESCE(user_id, 0)",
+    Dimension.STATUS: "status",
+}
+_ROLLUP = {
+    Dimension.ASSISTANT: "assistant_key",
+    Dimension.MODEL: "model_id",
+    Dimension.API_TOKEN: "api_token_key",
+    Dimension.USER: "user_key",
+    Dimension.STATUS: "status",
+}
+_RAW_SUMS = (
+    "COUNT(*) AS requests, SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END) AS errors, "
+    "SUM(cost_nanos) AS cost_nanos, SUM(duration_ms) AS duration_ms, "
+    "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens"
+)
+_ROLLUP_SUMS = (
+    "SUM(requests) AS requests, SUM(errors) AS errors, SUM(cost_nanos) AS cost_nanos, "
+    "SUM(duration_ms) AS duration_ms, SUM(input_tokens) AS input_tokens, "
+    "SUM(output_tokens) AS output_tokens"
+)
+
+
+@dataclass(frozen=True)
+class UsageFilter:
+    """A validated ``UsageFilter``: ``None`` leaves a dimension open."""
+
+    assistant_ids: tuple[int, ...] | None = None
+    model_ids: tuple[int, ...] | None = None
+    api_token_ids: tuple[int, ...] | None = None
+    user_ids: tuple[int, ...] | None = None
+    status: RequestStatus | None = None
+
+    def constraints(self) -> dict[Dimension, tuple[Any, ...]]:
+        found: dict[Dimension, tuple[Any, ...]] = {}
+        for dimension, values in (
+            (Dimension.ASSISTANT, self.assistant_ids),
+            (Dimension.MODEL, self.model_ids),
+            (Dimension.API_TOKEN, self.api_token_ids),
+            (Dimension.USER, self.user_ids),
+        ):
+            if values is not None:
+                found[dimension] = values
+        if self.status is not None:
+            found[Dimension.STATUS] = (self.status.value,)
+        return found
+
+
+@dataclass
+class Sums:
+    requests: int = 0
+    errors: int = 0
+    cost_nanos: int = 0
+    duration_ms: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, other: "Sums") -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.cost_nanos += other.cost_nanos
+        self.duration_ms += other.duration_ms
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group's sums: ``bucket`` is its 15-minute UTC bucket when asked for."""
+
+    bucket: datetime | None
+    keys: tuple[Any, ...]
+    sums: Sums = field(default_factory=Sums)
+
+
+async def aggregate(
+    project_id: int,
+    filters: UsageFilter,
+    start: datetime,
+    end: datetime,
+    group_by: tuple[Dimension, ...] = (),
+    by_bucket: bool = False,
+) -> list[Group]:
+    """Sums of the matching requests with ``start <= created_at < end``, per group."""
+    connection = connections.get("default")
+    inner_start = bucket_of(start)
+    if inner_start < start:
+        inner_start = next_bucket(inner_start)
+    inner_end = bucket_of(end)
+    parts: list[Group] = []
+    if inner_start < inner_end:
+        parts += await _from_rollup(
+            connection, project_id, filters, inner_start, inner_end, group_by, by_bucket
+        )
+        edges = [(start, inner_start), (inner_end, end)]
+    else:
+        edges = [(start, end)]
+    for edge_start, edge_end in edges:
+        if edge_start < edge_end:
+            parts += await _from_raw(
+                connection, project_id, filters, edge_start, edge_end, group_by, by_bucket
+            )
+    return _merge(parts)
+
+
+class _Statement:
+    def __init__(self, connection: BaseDBAsyncClient) -> None:
+        self.postgres = connection.capabilities.dialect == "postgres"
+        self.params: list[Any] = []
+        self.where: list[str] = []
+
+    def bind(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else "?"
+
+    def constrain(self, columns: dict[Dimension, str], filters: UsageFilter) -> None:
+        for dimension, values in filters.constraints().items():
+            if not values:
+                self.where.append("1 = 0")
+            else:
+                marks = ", ".join(self.bind(value) for value in values)
+                self.where.append(f"{columns[dimension]} IN ({marks})")
+
+
+async def _from_rollup(
+    connection: BaseDBAsyncClient,
+    project_id: int,
+    filters: UsageFilter,
+    start: datetime,
+    end: datetime,
+    group_by: tuple[Dimension, ...],
+    by_bucket: bool,
+) -> list[Group]:
+    needs_user = Dimension.USER in group_by or filters.user_ids is not None
+    table = "user_usage_rollups" if needs_user else "usage_rollups"
+    statement = _Statement(connection)
+    statement.where.append(f"project_id = {statement.bind(project_id)}")
+    statement.where.append(f"bucket_start >= {statement.bind(start)}")
+    statement.where.append(f"bucket_start < {statement.bind(end)}")
+    statement.constrain(_ROLLUP, filters)
+    keys = [_ROLLUP[d] for d in group_by]
+    if by_bucket:
+        keys.insert(0, "bucket_start")
+    return await _run(connection, statement, table, keys, _ROLLUP_SUMS, group_by, by_bucket, None)
+
+
+async def _from_raw(
+    connection: BaseDBAsyncClient,
+    project_id: int,
+    filters: UsageFilter,
+    start: datetime,
+    end: datetime,
+    group_by: tuple[Dimension, ...],
+    by_bucket: bool,
+) -> list[Group]:
+    statement = _Statement(connection)
+    statement.where.append(f"project_id = {statement.bind(project_id)}")
+    statement.where.append(f"created_at >= {statement.bind(start)}")
+    statement.where.append(f"created_at < {statement.bind(end)}")
+    statement.constrain(_RAW, filters)
+    keys = [_RAW[d] for d in group_by]
+    # An edge lies inside one 15-minute bucket: the bucket of its start.
+    bucket = bucket_of(start) if by_bucket else None
+    return await _run(connection, statement, "requests", keys, _RAW_SUMS, group_by, False, bucket)
+
+
+async def _run(
+    connection: BaseDBAsyncClient,
+    statement: _Statement,
+    table: str,
+    keys: list[str],
+    sums: str,
+    group_by: tuple[Dimension, ...],
+    bucket_column: bool,
+    fixed_bucket: datetime | None,
+) -> list[Group]:
+    selected = ", ".join([*(f"{key} AS k{i}" for i, key in enumerate(keys)), sums])
+    grouping = f" GROUP BY {', '.join(keys)}" if keys else ""
+    sql = f"SELECT {selected} FROM {table} WHERE {' AND '.join(statement.where)}{grouping}"
+    rows = await connection.execute_query_dict(sql, statement.params)
+    groups = []
+    for row in rows:
+        if row["requests"] is None or int(row["requests"]) == 0:
+            continue
+        values = [row[f"k{i}"] for i in range(len(keys))]
+        bucket = fixed_bucket
+        if bucket_column:
+            bucket = _instant(values.pop(0))
+        groups.append(
+            Group(
+                bucket=bucket,
+                keys=tuple(_key(d, v) for d, v in zip(group_by, values, strict=True)),
+                sums=Sums(
+                    requests=int(row["requests"]),
+                    errors=int(row["errors"]),
+                    cost_nanos=int(row["cost_nanos"]),
+                    duration_ms=int(row["duration_ms"]),
+                    input_tokens=int(row["input_tokens"]),
+                    output_tokens=int(row["output_tokens"]),
+                ),
+            )
+        )
+    return groups
+
+
+def _instant(value: Any) -> datetime:
+    # SQLite hands back the stored text; PostgreSQL a datetime.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _key(dimension: Dimension, value: Any) -> Any:
+    return str(value) if dimension is Dimension.STATUS else int(value)
+
+
+def _merge(parts: Iterable[Group]) -> list[Group]:
+    merged: dict[tuple[datetime | None, tuple[Any, ...]], Sums] = defaultdict(Sums)
+    for part in parts:
+        merged[(part.bucket, part.keys)].add(part.sums)
+    return [Group(bucket=b, keys=k, sums=s) for (b, k), s in merged.items()]

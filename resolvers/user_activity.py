@@ -1,0 +1,147 @@
+"""``userActivity``: who uses the project, how much, over time, and on what."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.time_buckets import Granularity, bucket_starts
+from resolvers.time_range import Window
+from resolvers.usage import NONE_KEY, Memo
+
+
+class PivotDimension(StrEnum):
+    ASSISTANT = "ASSISTANT"
+    MODEL = "MODEL"
+    DAY = "DAY"
+
+
+class PivotMeasure(StrEnum):
+    COST = "COST"
+    REQUESTS = "REQUESTS"
+    TOKENS = "TOKENS"
+
+
+@dataclass(frozen=True)
+class UserTotals:
+    user_id: int
+    sums: Sums
+
+
+@dataclass(frozen=True)
+class ActivityBucket:
+    start: datetime
+    active_users: int
+    cost_nanos: int  # of requests with a user
+    requests: int  # with a user
+
+
+@dataclass(frozen=True)
+class Pivot:
+    columns: list[tuple[str, int | datetime]]  # (key, assistant/model id or day start)
+    rows: list[tuple[int, list[int], int]]  # (user id, values per column, total)
+
+
+def measure_of(sums: Sums, measure: PivotMeasure) -> int:
+    if measure is PivotMeasure.COST:
+        return sums.cost_nanos
+    if measure is PivotMeasure.REQUESTS:
+        return sums.requests
+    return sums.input_tokens + sums.output_tokens
+
+
+class UserActivityReport:
+    def __init__(self, project_id: int, filters: UsageFilter, window: Window) -> None:
+        self.project_id = project_id
+        self.filters = filters
+        self.window = window
+        self._memo = Memo()
+
+    async def per_user(self) -> list[UserTotals]:
+        """Every active user's totals (requests without a user are left out)."""
+
+        async def compute() -> list[UserTotals]:
+            groups = await self._aggregate((Dimension.USER,))
+            return sorted(
+                (UserTotals(g.keys[0], g.sums) for g in groups if g.keys[0] != NONE_KEY),
+                key=lambda u: u.user_id,
+            )
+
+        return await self._memo.once("per_user", compute)
+
+    async def top_users(self, measure: PivotMeasure, limit: int) -> list[UserTotals]:
+        users = await self.per_user()
+        ranked = sorted(users, key=lambda u: (-measure_of(u.sums, measure), u.user_id))
+        return ranked[:limit]
+
+    async def timeline(self) -> list[ActivityBucket]:
+        async def compute() -> list[ActivityBucket]:
+            users: list[set[int]] = [set() for _ in self.window.starts]
+            totals = [Sums() for _ in self.window.starts]
+            for group in await self._user_buckets():
+                assert group.bucket is not None
+                index = self.window.index_of(group.bucket)
+                users[index].add(group.keys[0])
+                totals[index].add(group.sums)
+            return [
+                ActivityBucket(start, len(active), sums.cost_nanos, sums.requests)
+                for start, active, sums in zip(self.window.starts, users, totals, strict=True)
+            ]
+
+        return await self._memo.once("timeline", compute)
+
+    async def pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
+        cells: dict[int, dict[int | datetime, int]] = defaultdict(lambda: defaultdict(int))
+        if columns is PivotDimension.DAY:
+            days = bucket_starts(
+                self.window.start, self.window.end, self.window.zone, Granularity.DAY
+            )
+            day_window = Window(
+                self.window.start, self.window.end, self.window.zone_name, Granularity.DAY,
+                tuple(days),
+            )  # fmt: skip
+            for group in await self._user_buckets():
+                assert group.bucket is not None
+                day = days[day_window.index_of(group.bucket)]
+                cells[group.keys[0]][day] += measure_of(group.sums, measure)
+        else:
+            dimension = (
+                Dimension.ASSISTANT if columns is PivotDimension.ASSISTANT else Dimension.MODEL
+            )
+            for group in await self._aggregate((Dimension.USER, dimension)):
+                if group.keys[0] != NONE_KEY:
+                    cells[group.keys[0]][group.keys[1]] += measure_of(group.sums, measure)
+        present = sorted({column for row in cells.values() for column in row}, key=_column_order)
+        rows = []
+        for user_id, row in cells.items():
+            values = [row.get(column, 0) for column in present]
+            rows.append((user_id, values, sum(values)))
+        rows.sort(key=lambda r: (-r[2], r[0]))
+        return Pivot(columns=[(_column_key(c), c) for c in present], rows=rows)
+
+    async def _user_buckets(self) -> list[Group]:
+        async def compute() -> list[Group]:
+            groups = await self._aggregate((Dimension.USER,), by_bucket=True)
+            return [g for g in groups if g.keys[0] != NONE_KEY]
+
+        return await self._memo.once("user_buckets", compute)
+
+    async def _aggregate(
+        self, group_by: tuple[Dimension, ...], by_bucket: bool = False
+    ) -> list[Group]:
+        return await aggregate(
+            self.project_id, self.filters, self.window.start, self.window.end, group_by, by_bucket
+        )
+
+
+def _column_order(column: int | datetime) -> tuple[int, str]:
+    if isinstance(column, datetime):
+        return (0, column.isoformat())
+    return (0, f"{column:020d}")
+
+
+def _column_key(column: int | datetime) -> str:
+    if isinstance(column, datetime):
+        return column.isoformat()
+    return "none" if column == NONE_KEY else str(column)
