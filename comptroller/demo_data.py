@@ -8,7 +8,7 @@ A seed makes the data repeatable, apart from token secrets, which are always fre
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +36,7 @@ from models import (
     RequestStatus,
     User,
 )
+from resolvers.rollups import rebuild_rollups
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -408,10 +409,7 @@ async def load_demo(
             async with in_transaction():
                 world = await create_world(rng, (now or datetime.now(UTC)).astimezone(UTC))
             display.advance(setup)
-            loading = display.add_task("Requests", total=request_count)
-            tally = await insert_requests(
-                world, rng, request_count, lambda n: display.advance(loading, n)
-            )
+            tally = await insert_requests(world, rng, request_count, display)
             async with in_transaction():
                 await record_outcomes(world, tally)
             # Fresh statistics let SQLite choose well among the requests table's indexes.
@@ -664,15 +662,21 @@ async def record_audit_event(
 
 
 async def insert_requests(
-    world: World, rng: random.Random, request_count: int, advance: Callable[[int], None]
+    world: World, rng: random.Random, request_count: int, display: Progress
 ) -> Tally:
-    """Insert the requests in batches within one transaction: all of them or none."""
+    """Insert the requests, and their rollups, in one transaction: all of them or none."""
     tally = Tally()
     rows = generate_requests(world, rng, request_count, tally)
+    loading = display.add_task("Requests", total=request_count)
     async with in_transaction() as connection:
         while batch := list(islice(rows, BATCH_SIZE)):
             await connection.execute_many(INSERT_REQUEST_SQL, batch)
-            advance(len(batch))
+            display.advance(loading, len(batch))
+        # The dashboards read the rollups that recording keeps; built here in one pass each.
+        rolling_up = display.add_task("Rollups", total=len(world.projects))
+        for project in world.projects:
+            await rebuild_rollups(connection, project.id)
+            display.advance(rolling_up)
     return tally
 
 

@@ -222,7 +222,7 @@ class TokenUsage:
             )
             if row is not None
         }
-        result = []
+        result: list[tuple[int, int, AssistantTokenUsage]] = []
         for assistant_id, per_model in per_assistant.items():
             total = Sums()
             for sums in per_model.values():
@@ -232,16 +232,16 @@ class TokenUsage:
                 key=lambda item: (-(item[1].input_tokens + item[1].output_tokens), item[0]),
             )
             row = assistants.get(assistant_id)
-            result.append(
-                AssistantTokenUsage(
-                    assistant=None if row is None else Assistant.from_model(row),
-                    **_token_fields(total),
-                    by_model=[
-                        ModelTokenUsage(model=Model.from_model(models[m]), **_token_fields(s))
-                        for m, s in by_model
-                        if m in models
-                    ],
-                )
+            tokens = total.input_tokens + total.output_tokens
+            usage = AssistantTokenUsage(
+                assistant=None if row is None else Assistant.from_model(row),
+                **_token_fields(total),
+                by_model=[
+                    ModelTokenUsage(model=Model.from_model(models[m]), **_token_fields(s))
+                    for m, s in by_model
+                    if m in models
+                ],
             )
-        result.sort(key=lambda a: (-int(a.total_tokens), a.assistant.id if a.assistant else ""))
-        return result
+            result.append((-tokens, assistant_id, usage))
+        # Most tokens first; ties by assistant id, "no assistant" first.
+        return [usage for *_, usage in sorted(result, key=lambda r: (r[0], r[1]))]
