@@ -9,6 +9,7 @@ from comptroller.authorization import Authorizer, Policy
 from comptroller.cache import ResultCache
 from comptroller.errors import Unauthenticated
 from comptroller.principals import Principal
+from resolvers.figure_cache import Aggregator
 from resolvers.loaders import Loaders
 
 
@@ -19,6 +20,10 @@ class Context:
     cache: ResultCache
     request_id: str
     loaders: Loaders = field(default_factory=Loaders)
+    aggregator: Aggregator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.aggregator = Aggregator(self.cache)
 
 
 async def build_context(

@@ -7,7 +7,7 @@ from models.audit import AuditEvent
 from models.enums import AssistantStatus, ProjectRole, RequestStatus
 from models.project import Membership, Project, ProjectSettings
 from models.request import Request
-from models.rollup import UsageRollup, UserUsageRollup
+from models.rollup import DataVersion, UsageRollup, UserUsageRollup
 from models.user import PersonalAccessToken, User
 
 MODEL_MODULES = [
@@ -28,6 +28,7 @@ __all__ = [
     "Assistant",
     "AssistantStatus",
     "AuditEvent",
+    "DataVersion",
     "Membership",
     "PersonalAccessToken",
     "Project",

@@ -59,3 +59,14 @@ class UserUsageRollup(Rollup):
             ),
         )
         indexes = (Index(fields=("project_id", "user_key", "bucket_start")),)
+
+
+class DataVersion(Model):
+    """Bumped in every transaction that changes a project's requests: cached dashboard
+    figures are keyed by it, so no replica serves figures older than a committed write."""
+
+    project_id = fields.IntField(primary_key=True, generated=False)
+    version = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "project_data_versions"

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from comptroller.errors import BadUserInput
 from models import AiModel, ApiToken, Assistant, Membership, ProjectSettings, RequestStatus
 from resolvers.arguments import NANOS_PER_USD
+from resolvers.data_versions import bump_version
 from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
 from resolvers.sql import values_clause
 
@@ -92,7 +93,10 @@ async def record_requests(
     if not unique:
         return RecordOutcome(accepted=0, duplicates=len(rows))
     async with in_transaction() as connection:
-        stored = await _insert_new(connection, unique)
+        # Sorted: batches that share ids lock them in one order and cannot deadlock.
+        stored = await _insert_new(connection, sorted(unique, key=lambda row: row.external_id))
+        if stored:
+            await bump_version(connection, project_id)
         await upsert_rollups(
             connection, [(row.key, row.sums) for row in unique if row.external_id in stored]
         )

@@ -10,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import ProjectSettings
+from resolvers.data_versions import bump_version
 from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
 from resolvers.sql import bind_marks
 
@@ -89,6 +90,8 @@ async def _purge_batch(
             output_tokens=row["output_tokens"],
         )
         changes.append((key, sums.negated()))
+    if changes:
+        await bump_version(connection, project_id)
     await upsert_rollups(connection, changes)
     # Buckets emptied by this batch can only lie at or before the cutoff's bucket.
     for table in ("usage_rollups", "user_usage_rollups"):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from resolvers.data_versions import bump_version
 from resolvers.sql import values_clause
 
 BUCKET_MINUTES = 15
@@ -141,6 +142,7 @@ async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> Non
             "COALESCE(api_token_id, 0), status",
         ),
     }
+    await bump_version(connection, project_id)
     for table, (columns, expressions) in dimensions.items():
         await connection.execute_query(
             f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]

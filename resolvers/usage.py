@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.aggregates import Dimension, Group, Sums, UsageFilter
+from resolvers.figure_cache import Aggregator
 from resolvers.time_range import Window
 
 T = TypeVar("T")
@@ -48,10 +49,13 @@ def by_cost(shares: dict[int, Sums]) -> list[Share]:
 class UsageReport:
     """``usage`` and ``tokenUsage`` of one project, range and filter."""
 
-    def __init__(self, project_id: int, filters: UsageFilter, window: Window) -> None:
+    def __init__(
+        self, project_id: int, filters: UsageFilter, window: Window, aggregate: Aggregator
+    ) -> None:
         self.project_id = project_id
         self.filters = filters
         self.window = window
+        self._aggregate = aggregate
         self._memo = Memo()
 
     async def timeline(self) -> list[tuple[datetime, Sums]]:
@@ -67,7 +71,7 @@ class UsageReport:
         async def compute() -> Sums:
             start, end = self.window.previous()
             total = Sums()
-            for group in await aggregate(self.project_id, self.filters, start, end):
+            for group in await self._aggregate(self.project_id, self.filters, start, end):
                 total.add(group.sums)
             return total
 
@@ -76,7 +80,7 @@ class UsageReport:
     async def by_assistant_and_model(self) -> list[Group]:
         async def compute() -> list[Group]:
             dims = (Dimension.ASSISTANT, Dimension.MODEL)
-            return await aggregate(
+            return await self._aggregate(
                 self.project_id, self.filters, self.window.start, self.window.end, dims
             )
 
@@ -91,7 +95,9 @@ class UsageReport:
     async def _timeline(self) -> list[tuple[datetime, Sums]]:
         window = self.window
         buckets = [Sums() for _ in window.starts]
-        groups = await aggregate(self.project_id, self.filters, window.start, window.end, (), True)
+        groups = await self._aggregate(
+            self.project_id, self.filters, window.start, window.end, (), True
+        )
         for group in groups:
             assert group.bucket is not None
             buckets[window.index_of(group.bucket)].add(group.sums)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.aggregates import Dimension, Group, Sums, UsageFilter
+from resolvers.figure_cache import Aggregator
 from resolvers.time_buckets import Granularity, bucket_starts
 from resolvers.time_range import Window
 from resolvers.usage import NONE_KEY, Memo
@@ -52,10 +53,13 @@ def measure_of(sums: Sums, measure: PivotMeasure) -> int:
 
 
 class UserActivityReport:
-    def __init__(self, project_id: int, filters: UsageFilter, window: Window) -> None:
+    def __init__(
+        self, project_id: int, filters: UsageFilter, window: Window, aggregate: Aggregator
+    ) -> None:
         self.project_id = project_id
         self.filters = filters
         self.window = window
+        self._sum = aggregate
         self._memo = Memo()
 
     async def per_user(self) -> list[UserTotals]:
@@ -130,7 +134,7 @@ class UserActivityReport:
     async def _aggregate(
         self, group_by: tuple[Dimension, ...], by_bucket: bool = False
     ) -> list[Group]:
-        return await aggregate(
+        return await self._sum(
             self.project_id, self.filters, self.window.start, self.window.end, group_by, by_bucket
         )
 

@@ -102,27 +102,32 @@ class Project:
         return Request.from_model(await request_by_id(self.row_id, parse_id(id, "id")))
 
     @strawberry.field(extensions=project("read_usage"))
-    async def usage(self, range: TimeRange, filter: UsageFilterInput | None = None) -> ProjectUsage:
-        return ProjectUsage(report=await self._usage_report(range, filter))
+    async def usage(
+        self, info: Info, range: TimeRange, filter: UsageFilterInput | None = None
+    ) -> ProjectUsage:
+        return ProjectUsage(report=await self._usage_report(info, range, filter))
 
     @strawberry.field(extensions=project("read_usage"))
     async def token_usage(
-        self, range: TimeRange, filter: UsageFilterInput | None = None
+        self, info: Info, range: TimeRange, filter: UsageFilterInput | None = None
     ) -> TokenUsage:
-        return TokenUsage(report=await self._usage_report(range, filter))
+        return TokenUsage(report=await self._usage_report(info, range, filter))
 
     @strawberry.field(extensions=project("read_user_activity"))
     async def user_activity(
-        self, range: TimeRange, filter: UsageFilterInput | None = None
+        self, info: Info, range: TimeRange, filter: UsageFilterInput | None = None
     ) -> UserActivity:
         filters = (filter or UsageFilterInput()).validated()
         window = range.validated((await project_settings(self.row_id)).timezone)
-        return UserActivity(report=UserActivityReport(self.row_id, filters, window))
+        report = UserActivityReport(self.row_id, filters, window, info.context.aggregator)
+        return UserActivity(report=report)
 
-    async def _usage_report(self, range: TimeRange, filter: UsageFilterInput | None) -> UsageReport:
+    async def _usage_report(
+        self, info: Info, range: TimeRange, filter: UsageFilterInput | None
+    ) -> UsageReport:
         filters = (filter or UsageFilterInput()).validated()
         window = range.validated((await project_settings(self.row_id)).timezone)
-        return UsageReport(self.row_id, filters, window)
+        return UsageReport(self.row_id, filters, window, info.context.aggregator)
 
     @strawberry.field(extensions=project("read_audit_log"), description="Newest first.")
     async def audit_log(
