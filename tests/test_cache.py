@@ -52,10 +52,10 @@ async def check_read_your_writes(backend: Backend, workdir: Path, cache_url: str
             for _ in range(6):  # warm both workers' caches on the current figures
                 usage = (await post(two.server_url, USAGE, variables, token))["data"]
                 assert usage["project"]["usage"]["totalRequests"] == recorded
+            created_at = (now - timedelta(minutes=round_)).isoformat()
             batch = [
-                {"externalId": unique("rw"), "createdAt": (now - timedelta(minutes=round_)).isoformat(),
-                 "status": "SUCCESS", "durationMs": 5, "modelId": str(model.id),
-                 "inputTokens": 10, "outputTokens": 5}
+                {"externalId": unique("rw"), "createdAt": created_at, "status": "SUCCESS",
+                 "durationMs": 5, "modelId": str(model.id), "inputTokens": 10, "outputTokens": 5}
                 for _ in range(3)
             ]  # fmt: skip
             await post(two.server_url, RECORD, {"r": batch}, gateway)
