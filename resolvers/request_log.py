@@ -2,36 +2,39 @@
 
 Pages are read with a row-value keyset predicate, ``(created_at, id) < (?, ?)``, which both
 SQLite and PostgreSQL answer from the ``(project_id, [dimension,] created_at, id)`` indexes by
-reading only the page. The total count comes from the rollups for whole 15-minute buckets and
-from the raw rows only for the partial buckets at the edges of the range.
+reading only the page. The total count is an aggregate like the dashboards' (rollups for whole
+15-minute buckets, raw rows only at the edges) and shares their cache.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from comptroller.errors import NotFound
-from models import Request, RequestStatus
+from models import Request
+from resolvers.aggregates import Dimension, UsageFilter
+from resolvers.figure_cache import Aggregator
 from resolvers.pagination import Ordering, SortKey, decode_cursor, encode_cursor
-from resolvers.rollups import bucket_of, next_bucket
 
 NEWEST_FIRST = Ordering(
     name="requests", keys=(SortKey("created_at", datetime, True), SortKey("id", int, True))
 )
 
 
+# The open ends of an unbounded range: nothing is recorded before 2000 (ingestion refuses
+# it) and nothing far in the future.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class RequestFilter:
-    """A validated ``RequestFilter``: ``None`` leaves a dimension open."""
+    """A validated ``RequestFilter``: the dimensions, and an optional range."""
 
-    assistant_ids: tuple[int, ...] | None = None
-    model_ids: tuple[int, ...] | None = None
-    api_token_ids: tuple[int, ...] | None = None
-    user_ids: tuple[int, ...] | None = None
-    status: RequestStatus | None = None
+    dimensions: UsageFilter = field(default_factory=UsageFilter)
     start: datetime | None = None  # inclusive, UTC
     end: datetime | None = None  # exclusive, UTC
 
@@ -62,27 +65,23 @@ class _Sql:
         return " AND ".join(self.clauses)
 
 
-# Request columns and the matching rollup columns, for each filterable dimension.
-_DIMENSIONS = (
-    ("assistant_ids", "assistant_id", "assistant_key"),
-    ("model_ids", "model_id", "model_id"),
-    ("api_token_ids", "api_token_id", "api_token_key"),
-    ("user_ids", "user_id", "user_key"),
-)
+# Plain columns (no COALESCE), so that the (project_id, dimension, created_at, id) indexes serve.
+_COLUMNS = {
+    Dimension.ASSISTANT: "assistant_id",
+    Dimension.MODEL: "model_id",
+    Dimension.API_TOKEN: "api_token_id",
+    Dimension.USER: "user_id",
+    Dimension.STATUS: "status",
+}
 
 
-def _filter_on(sql: _Sql, project_id: int, filters: RequestFilter, raw: bool) -> None:
+def _filter_on(sql: _Sql, project_id: int, filters: RequestFilter) -> None:
     sql.add(f"project_id = {sql.bind(project_id)}")
-    for attribute, raw_column, rollup_column in _DIMENSIONS:
-        ids: tuple[int, ...] | None = getattr(filters, attribute)
-        if ids is not None:
-            column = raw_column if raw else rollup_column
-            if not ids:
-                sql.add("1 = 0")
-            else:
-                sql.add(f"{column} IN ({', '.join(sql.bind(i) for i in ids)})")
-    if filters.status is not None:
-        sql.add(f"status = {sql.bind(filters.status.value)}")
+    for dimension, values in filters.dimensions.constraints().items():
+        if not values:
+            sql.add("1 = 0")
+        else:
+            sql.add(f"{_COLUMNS[dimension]} IN ({', '.join(sql.bind(v) for v in values)})")
 
 
 async def request_page(
@@ -91,7 +90,7 @@ async def request_page(
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
     connection = connections.get("default")
     sql = _Sql(connection)
-    _filter_on(sql, project_id, filters, raw=True)
+    _filter_on(sql, project_id, filters)
     if filters.start is not None:
         sql.add(f"created_at >= {sql.bind(filters.start)}")
     if filters.end is not None:
@@ -116,52 +115,12 @@ async def request_page(
     )
 
 
-async def request_count(project_id: int, filters: RequestFilter) -> int:
-    """Exact count of matching requests: whole buckets from the rollup, edges from raw rows."""
-    connection = connections.get("default")
-    inner_start = None if filters.start is None else _ceil_bucket(filters.start)
-    inner_end = None if filters.end is None else bucket_of(filters.end)
-    if inner_start is not None and inner_end is not None and inner_start >= inner_end:
-        return await _count(connection, project_id, filters, filters.start, filters.end, raw=True)
-    total = await _count(connection, project_id, filters, inner_start, inner_end, raw=False)
-    if filters.start is not None and inner_start is not None and filters.start < inner_start:
-        total += await _count(connection, project_id, filters, filters.start, inner_start, raw=True)
-    if filters.end is not None and inner_end is not None and inner_end < filters.end:
-        total += await _count(connection, project_id, filters, inner_end, filters.end, raw=True)
-    return total
-
-
-async def _count(
-    connection: BaseDBAsyncClient,
-    project_id: int,
-    filters: RequestFilter,
-    start: datetime | None,
-    end: datetime | None,
-    *,
-    raw: bool,
-) -> int:
-    """Matching requests in [start, end): counted in ``requests``, or summed in a rollup
-    (whose bucket bounds must then be whole buckets)."""
-    if raw:
-        table, instant, measure = "requests", "created_at", "COUNT(*)"
-    else:
-        table = "usage_rollups" if filters.user_ids is None else "user_usage_rollups"
-        instant, measure = "bucket_start", "COALESCE(SUM(requests), 0)"
-    sql = _Sql(connection)
-    _filter_on(sql, project_id, filters, raw=raw)
-    if start is not None:
-        sql.add(f"{instant} >= {sql.bind(start)}")
-    if end is not None:
-        sql.add(f"{instant} < {sql.bind(end)}")
-    _, rows = await connection.execute_query(
-        f"SELECT {measure} AS n FROM {table} WHERE {sql.where()}", sql.params
+async def request_count(project_id: int, filters: RequestFilter, aggregate: Aggregator) -> int:
+    """Exact count of matching requests, from the (cached) aggregates."""
+    groups = await aggregate(
+        project_id, filters.dimensions, filters.start or EARLIEST, filters.end or LATEST
     )
-    return int(rows[0]["n"])
-
-
-def _ceil_bucket(instant: datetime) -> datetime:
-    start = bucket_of(instant)
-    return start if start == instant else next_bucket(start)
+    return sum(group.sums.requests for group in groups)
 
 
 async def request_by_id(project_id: int, request_id: int) -> Request:

@@ -98,8 +98,8 @@ class RequestConnection:
     filters: strawberry.Private[RequestFilter]
 
     @strawberry.field(description="Every request matching the filter (not just this page).")
-    async def total_count(self) -> BigInt:
-        return BigInt(await request_count(self.project_id, self.filters))
+    async def total_count(self, info: Info) -> BigInt:
+        return BigInt(await request_count(self.project_id, self.filters, info.context.aggregator))
 
     @classmethod
     def from_page(

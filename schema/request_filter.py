@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 
 from comptroller.errors import BadUserInput
+from resolvers.aggregates import UsageFilter
 from resolvers.arguments import aware_instant, parse_ids
 from resolvers.request_log import RequestFilter as Filter
 from schema.enums import RequestStatus
@@ -28,12 +29,11 @@ class RequestFilterInput:
         end = None if self.to is None else aware_instant(self.to, f"{argument}.to")
         if start is not None and end is not None and start >= end:
             raise BadUserInput(f"{argument}.to", "must be after from")
-        return Filter(
+        dimensions = UsageFilter(
             assistant_ids=ids(self.assistant_ids, "assistantIds"),
             model_ids=ids(self.model_ids, "modelIds"),
             api_token_ids=ids(self.api_token_ids, "apiTokenIds"),
             user_ids=ids(self.user_ids, "userIds"),
             status=self.status,
-            start=start,
-            end=end,
         )
+        return Filter(dimensions=dimensions, start=start, end=end)
