@@ -166,11 +166,7 @@ async def _from_rollup(
 ) -> list[Group]:
     needs_user = Dimension.USER in group_by or filters.user_ids is not None
     table = "user_usage_rollups" if needs_user else "usage_rollups"
-    statement = _Statement(connection)
-    statement.where.append(f"project_id = {statement.bind(project_id)}")
-    statement.where.append(f"bucket_start >= {statement.bind(start)}")
-    statement.where.append(f"bucket_start < {statement.bind(end)}")
-    statement.constrain(_ROLLUP, filters)
+    statement = _statement(connection, project_id, filters, "bucket_start", start, end, _ROLLUP)
     keys = [_ROLLUP[d] for d in group_by]
     if by_bucket:
         keys.insert(0, "bucket_start")
@@ -186,15 +182,29 @@ async def _from_raw(
     group_by: tuple[Dimension, ...],
     by_bucket: bool,
 ) -> list[Group]:
-    statement = _Statement(connection)
-    statement.where.append(f"project_id = {statement.bind(project_id)}")
-    statement.where.append(f"created_at >= {statement.bind(start)}")
-    statement.where.append(f"created_at < {statement.bind(end)}")
-    statement.constrain(_RAW, filters)
+    statement = _statement(connection, project_id, filters, "created_at", start, end, _RAW)
     keys = [_RAW[d] for d in group_by]
     # An edge lies inside one 15-minute bucket: the bucket of its start.
     bucket = bucket_of(start) if by_bucket else None
     return await _run(connection, statement, "requests", keys, _RAW_SUMS, group_by, False, bucket)
+
+
+def _statement(
+    connection: BaseDBAsyncClient,
+    project_id: int,
+    filters: UsageFilter,
+    instant: str,
+    start: datetime,
+    end: datetime,
+    columns: dict[Dimension, str],
+) -> _Statement:
+    """The WHERE of one project's rows with ``start <= instant < end`` matching ``filters``."""
+    statement = _Statement(connection)
+    statement.where.append(f"project_id = {statement.bind(project_id)}")
+    statement.where.append(f"{instant} >= {statement.bind(start)}")
+    statement.where.append(f"{instant} < {statement.bind(end)}")
+    statement.constrain(columns, filters)
+    return statement
 
 
 async def _run(

@@ -46,8 +46,8 @@ def by_cost(shares: dict[int, Sums]) -> list[Share]:
     return [Share(key, sums) for key, sums in ordered]
 
 
-class UsageReport:
-    """``usage`` and ``tokenUsage`` of one project, range and filter."""
+class Report:
+    """Figures of one project, filter and window, each computed once."""
 
     def __init__(
         self, project_id: int, filters: UsageFilter, window: Window, aggregate: Aggregator
@@ -57,6 +57,10 @@ class UsageReport:
         self.window = window
         self._aggregate = aggregate
         self._memo = Memo()
+
+
+class UsageReport(Report):
+    """``usage`` and ``tokenUsage``."""
 
     async def timeline(self) -> list[tuple[datetime, Sums]]:
         return await self._memo.once("timeline", self._timeline)

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from resolvers.aggregates import Dimension, Group, Sums, UsageFilter
-from resolvers.figure_cache import Aggregator
+from resolvers.aggregates import Dimension, Group, Sums
 from resolvers.time_buckets import Granularity, bucket_starts
 from resolvers.time_range import Window
-from resolvers.usage import NONE_KEY, Memo
+from resolvers.usage import NONE_KEY, Report
 
 
 class PivotDimension(StrEnum):
@@ -52,21 +51,14 @@ def measure_of(sums: Sums, measure: PivotMeasure) -> int:
     return sums.input_tokens + sums.output_tokens
 
 
-class UserActivityReport:
-    def __init__(
-        self, project_id: int, filters: UsageFilter, window: Window, aggregate: Aggregator
-    ) -> None:
-        self.project_id = project_id
-        self.filters = filters
-        self.window = window
-        self._sum = aggregate
-        self._memo = Memo()
+class UserActivityReport(Report):
+    """``userActivity``."""
 
     async def per_user(self) -> list[UserTotals]:
         """Every active user's totals (requests without a user are left out)."""
 
         async def compute() -> list[UserTotals]:
-            groups = await self._aggregate((Dimension.USER,))
+            groups = await self._groups((Dimension.USER,))
             return sorted(
                 (UserTotals(g.keys[0], g.sums) for g in groups if g.keys[0] != NONE_KEY),
                 key=lambda u: u.user_id,
@@ -113,7 +105,7 @@ class UserActivityReport:
             dimension = (
                 Dimension.ASSISTANT if columns is PivotDimension.ASSISTANT else Dimension.MODEL
             )
-            for group in await self._aggregate((Dimension.USER, dimension)):
+            for group in await self._groups((Dimension.USER, dimension)):
                 if group.keys[0] != NONE_KEY:
                     cells[group.keys[0]][group.keys[1]] += measure_of(group.sums, measure)
         present = sorted({column for row in cells.values() for column in row}, key=_column_order)
@@ -126,15 +118,15 @@ class UserActivityReport:
 
     async def _user_buckets(self) -> list[Group]:
         async def compute() -> list[Group]:
-            groups = await self._aggregate((Dimension.USER,), by_bucket=True)
+            groups = await self._groups((Dimension.USER,), by_bucket=True)
             return [g for g in groups if g.keys[0] != NONE_KEY]
 
         return await self._memo.once("user_buckets", compute)
 
-    async def _aggregate(
+    async def _groups(
         self, group_by: tuple[Dimension, ...], by_bucket: bool = False
     ) -> list[Group]:
-        return await self._sum(
+        return await self._aggregate(
             self.project_id, self.filters, self.window.start, self.window.end, group_by, by_bucket
         )
 
