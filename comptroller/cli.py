@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -227,10 +228,17 @@ def _print_demo_tokens(tokens: dict[str, str], host: str, port: int) -> None:
     for role, token in tokens.items():
         console.print(f"\n[bold]{role}[/bold]")
         print(f'{{"Authorization": "Bearer {token}"}}')
-    console.print("\nExample query:")
+    console.print("\nExample queries (the administrator's and member's project has id 1):")
     print(
         "{ viewer { email } projects { edges { node { id name viewerRoles "
         "assistants { name status model { name } } } } } }"
+    )
+    today = datetime.now(UTC).date()
+    start = (today - timedelta(days=30)).isoformat()
+    print(
+        f'{{ project(id: "1") {{ usage(range: {{from: "{start}T00:00:00Z", '
+        f'to: "{today.isoformat()}T00:00:00Z"}}) {{ totalCost totalRequests errorRate '
+        "byAssistant { name costShare } timeline { start totalCost } } } }"
     )
     console.rule()
 
