@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
+        max_cost=settings.max_query_cost,
     )
     view = GraphQLView(schema, graphql_ide="graphiql")
 

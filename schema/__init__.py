@@ -5,6 +5,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -14,6 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from comptroller.error_reporting import ErrorShaping
+from comptroller.query_cost import cost_rule
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -26,7 +28,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 10, max_tokens: int = 5000, max_aliases: int = 30
+    *, max_depth: int = 10, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 25_000
 ) -> strawberry.Schema:
     return Schema(
         query=Query,
@@ -37,6 +39,7 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules([cost_rule(max_cost)]),
             # Parsing and validating a document costs ~2.5 ms; clients repeat theirs.
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),

@@ -42,6 +42,27 @@ async def test_too_many_tokens_is_too_complex(api: GraphQLClient) -> None:
     assert (await api(document, token=token)).codes == ["QUERY_TOO_COMPLEX"]
 
 
+async def test_pages_of_pages_beyond_the_cost_limit_are_too_complex(api: GraphQLClient) -> None:
+    _, token = await make_user()
+    nested = (
+        "{ projects(first: %d) { edges { node { "
+        "members(first: %d) { edges { node { user { id } } } } } } } }"
+    )
+    assert (await api(nested % (100, 100), token=token)).codes == ["QUERY_TOO_COMPLEX"]
+    assert (await api(nested % (10, 10), token=token)).codes == []
+
+
+async def test_a_page_size_from_a_variable_counts_as_the_largest_page() -> None:
+    schema = build_schema(max_cost=1000)
+    document = (
+        "query($n: Int) { projects(first: $n) { edges { node { "
+        "members(first: $n) { totalCount } } } } }"
+    )
+    result = await schema.execute(document, {"n": 1})
+    assert result.errors is not None
+    assert [e.extensions for e in result.errors] == [{"code": "QUERY_TOO_COMPLEX"}]
+
+
 async def test_query_deeper_than_the_limit_is_too_complex() -> None:
     # Validation refuses the document before anything runs, so no context is needed.
     schema = build_schema(max_depth=4)
