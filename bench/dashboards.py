@@ -1,0 +1,299 @@
+"""The dashboards at scale: 10M requests, 1M of them in one project's last 30 days.
+
+    .venv/bin/python -m bench.dashboards [--backend sqlite|postgres|both] [--size 10000000]
+        [--share 0.1] [--runs 10] [--http-requests 3000]
+
+Loads the requests with the fast bulk loader of ``bench.request_log`` (rollups built), then,
+in the same run, times each dashboard query (in-process ``schema.execute``, uncached and
+cached, and over HTTP) next to raw SQL scans computing the same figures from the requests
+table, and prints medians and the ratios. Last, the cached ``usage`` query over HTTP with two
+uvicorn workers: requests per second and the resident memory of each worker.
+
+Targets (issue): usage <= 0.1x the raw scan uncached and <= 1 ms cached in-process;
+userActivity <= 0.3x; tokenUsage <= 0.1x; >= 1,000 cached requests/s over HTTP.
+"""
+
+import argparse
+import asyncio
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from bench.request_log import (
+    HISTORY_DAYS,
+    Clock,
+    NoCache,
+    database,
+    generate_rows,
+    load_postgres,
+    load_sqlite,
+    make_world,
+    report_sizes,
+)
+from comptroller.authorization import Policy
+from comptroller.cache import ResultCache
+from comptroller.context import build_context
+from comptroller.database import migrate_database, tortoise_config
+from comptroller.settings import REPOSITORY_ROOT
+from models import Project, ProjectRole
+from schema import build_schema
+from tests.backends import REDIS_URL, serving
+from tests.factories import grant, make_user
+
+USAGE = """query($id: ID!, $r: TimeRange!) { project(id: $id) { usage(range: $r) {
+  totalCost averageCostPerRequest averageRequestTimeMs totalRequests totalErrors errorRate
+  previousPeriod { totalCost totalRequests totalErrors }
+  timeline { start totalCost totalRequests totalErrors averageRequestTimeMs }
+  byAssistant { id name totalCost costShare requestShare }
+  byModel { id name totalCost costShare requestShare } } } }"""
+ACTIVITY = """query($id: ID!, $r: TimeRange!) { project(id: $id) { userActivity(range: $r) {
+  activeUsers averageCostPerUser averageRequestsPerUser
+  topUsersByCost { user { id } totalCost } topUsersByRequests { user { id } totalRequests }
+  timeline { start activeUsers averageCostPerUser }
+  pivot(columns: ASSISTANT, measure: COST) { columns { key label } rows { user { id } total } }
+} } }"""
+TOKENS = """query($id: ID!, $r: TimeRange!) { project(id: $id) { tokenUsage(range: $r) {
+  totalTokens inputTokens outputTokens averageInputTokensPerRequest
+  averageOutputTokensPerResponse timeline { start totalTokens }
+  byAssistant { assistant { id } totalTokens byModel { model { id } totalTokens } } } } }"""
+
+
+async def median_ms(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
+    await action()  # warm: parser and validation caches, policy answers, connections
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+class RawScans:
+    """The same figures, computed from the requests table alone (UTC days)."""
+
+    def __init__(self, connection: BaseDBAsyncClient, project_id: int) -> None:
+        self.connection = connection
+        self.project_id = project_id
+        postgres = connection.capabilities.dialect == "postgres"
+        self.marks = ("$1", "$2", "$3") if postgres else ("?", "?", "?")
+        self.day = "date_trunc('day', created_at)" if postgres else "substr(created_at, 1, 10)"
+
+    async def run(self, select: str, group: str, start: datetime, end: datetime) -> None:
+        project, begin, finish = self.marks
+        grouping = f" GROUP BY {group}" if group else ""
+        await self.connection.execute_query_dict(
+            f"SELECT {select} FROM requests WHERE project_id = {project} "
+            f"AND created_at >= {begin} AND created_at < {finish}{grouping}",
+            [self.project_id, start, end],
+        )
+
+    async def usage(self, start: datetime, end: datetime) -> None:
+        sums = (
+            "COUNT(*), SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END), SUM(cost_nanos), "
+            "SUM(duration_ms)"
+        )
+        await self.run(sums, "", start, end)
+        await self.run(sums, "", start - (end - start), start)
+        await self.run(f"{self.day}, {sums}", self.day, start, end)
+        await self.run(f"assistant_id, {sums}", "assistant_id", start, end)
+        await self.run(f"model_id, {sums}", "model_id", start, end)
+
+    async def activity(self, start: datetime, end: datetime) -> None:
+        await self.run("user_id, COUNT(*), SUM(cost_nanos)", "user_id", start, end)
+        await self.run(
+            f"{self.day}, user_id, COUNT(*), SUM(cost_nanos)", f"{self.day}, user_id", start, end
+        )
+        await self.run(
+            "user_id, assistant_id, SUM(cost_nanos)", "user_id, assistant_id", start, end
+        )
+
+    async def tokens(self, start: datetime, end: datetime) -> None:
+        sums = "COUNT(*), SUM(input_tokens), SUM(output_tokens)"
+        await self.run(sums, "", start, end)
+        await self.run(f"{self.day}, {sums}", self.day, start, end)
+        await self.run(f"assistant_id, model_id, {sums}", "assistant_id, model_id", start, end)
+
+
+async def measure(backend: str, size: int, share: float, runs: int, http_requests: int) -> None:
+    label = f"{backend} {size:,}"
+    clock = Clock(label)
+    rng = random.Random(size)
+    async with database(backend) as (url, sqlite_path):
+        await migrate_database(url)
+        await Tortoise.init(config=tortoise_config(url))
+        try:
+            world = await make_world(rng)
+            # userActivity is for administrators.
+            admin, token = await make_user()
+            await grant(admin, await Project.get(id=world.project_id), ProjectRole.PROJECT_ADMIN)
+        finally:
+            await Tortoise.close_connections()
+        end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        rows = generate_rows(rng, world, size, end, share, as_text=sqlite_path is not None)
+        with clock.phase("load in total", size):
+            if sqlite_path is not None:
+                load_sqlite(sqlite_path, rows, size, clock)
+            else:
+                await load_postgres(url, rows, size, clock)
+        start = end - timedelta(days=HISTORY_DAYS)
+        await Tortoise.init(config=tortoise_config(url))
+        try:
+            connection = connections.get("default")
+            await report_sizes(connection, world.project_id, label)
+            await in_process(label, connection, world.project_id, token, start, end, runs)
+        finally:
+            await Tortoise.close_connections()
+        await over_http(label, backend, url, world.project_id, token, start, end,
+                        runs, http_requests)  # fmt: skip
+
+
+async def in_process(
+    label: str,
+    connection: BaseDBAsyncClient,
+    project_id: int,
+    token: str,
+    start: datetime,
+    end: datetime,
+    runs: int,
+) -> None:
+    schema = build_schema()
+    policy = Policy(REPOSITORY_ROOT / "policy.polar")
+    cold = NoCache("memory://", "bench-cold")
+    warm = ResultCache("memory://", "bench-warm")
+    variables = {
+        "id": str(project_id),
+        "r": {"from": start.isoformat(), "to": end.isoformat(), "timezone": "UTC"},
+    }
+
+    async def run(document: str, cache: ResultCache) -> None:
+        context = await build_context(token=token, policy=policy, cache=cache, request_id="b")
+        result = await schema.execute(document, variables, context_value=context)
+        assert result.errors is None, result.errors
+
+    raw = RawScans(connection, project_id)
+    for name, document, scan, target in (
+        ("usage", USAGE, raw.usage, 0.1),
+        ("userActivity", ACTIVITY, raw.activity, 0.3),
+        ("tokenUsage", TOKENS, raw.tokens, 0.1),
+    ):
+        uncached = await median_ms(runs, lambda d=document: run(d, cold))  # type: ignore[misc]
+        cached = await median_ms(runs * 5, lambda d=document: run(d, warm))  # type: ignore[misc]
+        baseline = await median_ms(runs, lambda s=scan: s(start, end))  # type: ignore[misc]
+        ratio = uncached / baseline
+        print(
+            f"[{label}] {name}, 30 days: {uncached:.1f} ms uncached, {cached:.2f} ms cached "
+            f"(in-process, median of {runs}); raw SQL scan {baseline:.1f} ms; "
+            f"ratio {ratio:.3f}x (target <= {target}x: {'met' if ratio <= target else 'MISSED'})",
+            flush=True,
+        )
+
+
+async def over_http(
+    label: str,
+    backend: str,
+    url: str,
+    project_id: int,
+    token: str,
+    start: datetime,
+    end: datetime,
+    runs: int,
+    http_requests: int,
+) -> None:
+    cache_url = "memory://" if backend == "sqlite" else REDIS_URL
+    headers = {"Authorization": f"Bearer {token}"}
+    with tempfile.TemporaryDirectory() as folder:
+        async with serving(f"bench-{backend}", url, cache_url, Path(folder), workers=2) as server:
+            async with httpx.AsyncClient(base_url=server.server_url, timeout=60) as client:
+
+                async def ask(shift: int = 0) -> None:
+                    # A microsecond's shift of ``from`` is another cache key: an uncached run.
+                    begin = start + timedelta(microseconds=shift)
+                    variables = {
+                        "id": str(project_id),
+                        "r": {"from": begin.isoformat(), "to": end.isoformat(), "timezone": "UTC"},
+                    }
+                    reply = await client.post(
+                        "/graphql", json={"query": USAGE, "variables": variables}, headers=headers
+                    )
+                    assert "errors" not in reply.json(), reply.text
+
+                counter = iter(range(1, 1_000_000))
+                uncached = await median_ms(runs, lambda: ask(next(counter)))
+                cached = await median_ms(runs * 5, ask)
+                print(f"[{label}] usage over HTTP: {uncached:.1f} ms uncached, {cached:.2f} ms "
+                      "cached (median)", flush=True)  # fmt: skip
+                rate = await throughput(client, ask, http_requests)
+            rss = worker_rss_mb(server.log_path)
+        print(
+            f"[{label}] cached usage over HTTP, 2 workers, 16 concurrent clients: {rate:,.0f} "
+            f"requests/s (target >= 1,000: {'met' if rate >= 1000 else 'MISSED'}); "
+            f"RSS per worker: {', '.join(f'{mb:.0f} MB' for mb in rss)}",
+            flush=True,
+        )
+
+
+async def throughput(
+    client: httpx.AsyncClient, ask: Callable[[], Awaitable[None]], total: int
+) -> float:
+    remaining = iter(range(total))
+
+    async def worker() -> None:
+        for _ in remaining:
+            await ask()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(16)))
+    return total / (time.perf_counter() - started)
+
+
+def worker_rss_mb(log_path: Path) -> list[float]:
+    """Resident memory of the uvicorn workers serving now (they log their pids)."""
+    pids = {
+        int(line.split("[")[1].split("]")[0])
+        for line in log_path.read_text().splitlines()
+        if "Started server process [" in line
+    }
+    sizes = []
+    for pid in sorted(pids):
+        status = Path(f"/proc/{pid}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--size", type=int, default=10_000_000, help="requests in all")
+    parser.add_argument("--share", type=float, default=0.1, help="of them in the project measured")
+    parser.add_argument("--runs", type=int, default=10, help="runs per median")
+    parser.add_argument("--http-requests", type=int, default=3000, help="for the throughput")
+    args = parser.parse_args()
+    if args.backend != "both":
+        asyncio.run(measure(args.backend, args.size, args.share, args.runs, args.http_requests))
+        return
+    # Tortoise compiles statements once per process and connection name: one process each.
+    for backend in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "bench.dashboards", "--backend", backend]
+        command += ["--size", str(args.size), "--share", str(args.share), "--runs", str(args.runs)]
+        command += ["--http-requests", str(args.http_requests)]
+        subprocess.run(command, check=True)  # noqa: S603
+
+
+if __name__ == "__main__":
+    main()
