@@ -14,7 +14,7 @@ from models import AiModel, ApiToken, Assistant, Membership, ProjectSettings, Re
 from resolvers.arguments import NANOS_PER_USD
 from resolvers.data_versions import bump_version
 from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
-from resolvers.sql import values_clause
+from resolvers.sql import rows_source
 
 MAX_BATCH = 1000
 EXTERNAL_ID_MAX_LENGTH = 200
@@ -24,6 +24,12 @@ MAX_COST_USD = 1_000_000
 # Gateways' clocks drift; a request further in the future than this is a bug, not drift.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+# The SQL types of REQUEST_COLUMNS, in order (PostgreSQL binds each column as one array).
+REQUEST_TYPES = (
+    "int", "varchar", "timestamptz", "timestamptz", "varchar", "int", "int", "int", "int",
+    "int", "int", "int", "bigint", "bigint", "bigint", "text", "text", "text",
+)  # fmt: skip
 
 UNKNOWN = {
     "modelId": "no model has id {}",
@@ -275,13 +281,11 @@ def _first_of_each(rows: list[_Row]) -> list[_Row]:
 async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> set[str]:
     """Insert what is new; the unique (project_id, external_id) decides, even against a
     concurrent batch, and RETURNING says which rows this call stored."""
-    placeholders = values_clause(connection, len(rows), len(REQUEST_COLUMNS))
-    # Identifiers are module constants; every value is a bound parameter.
+    source, values = rows_source(connection, [row.values for row in rows], REQUEST_TYPES)
     sql = (
-        f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) VALUES {placeholders} "
+        f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) {source} "
         "ON CONFLICT (project_id, external_id) DO NOTHING RETURNING external_id"
     )
-    values = [value for row in rows for value in row.values]
     # execute_query_dict: Tortoise's execute_query drops RETURNING rows on asyncpg.
     returned = await connection.execute_query_dict(sql, values)
     return {record["external_id"] for record in returned}

