@@ -30,7 +30,7 @@ import httpx
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bench.request_log import (
+from bench.synthetic import (
     HISTORY_DAYS,
     Clock,
     NoCache,

@@ -1,0 +1,346 @@
+"""Ingestion throughput over HTTP: batches of 1,000 records through ``recordRequests`` with a
+project API token, against a real ``comptroller serve`` subprocess, next to a raw bulk insert
+of the same rows into ``requests`` (the baseline), on SQLite and PostgreSQL (+ Redis).
+
+    .venv/bin/python -m bench.ingestion [--backend sqlite|postgres|both] [--records 50000]
+        [--workers 1] [--concurrency 2] [--profile]
+
+Prints records/s end to end for one sequential client and for ``--concurrency`` clients at
+once, the raw insert's rows/s (SQLite ``executemany`` in one transaction, PostgreSQL
+``COPY``) and the ratio API / raw, then checks that every record sent is stored (exit 1 if
+not). Below the target (25,000 records/s) or with ``--profile`` it breaks one in-process
+1,000-record batch into phases and prints a cProfile of ``schema.execute``.
+
+Request bodies are JSON-encoded before the clock starts: the figure is the server's
+throughput, not the client's encoder's (both share this machine's cores).
+"""
+
+import argparse
+import asyncio
+import gc
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from tortoise import Tortoise, connections
+
+from bench.ingestion_data import (
+    BATCH,
+    CLIENT_TOKENS,
+    USERS,
+    World,
+    batches,
+    body_of,
+    make_records,
+    make_world,
+    raw_rows,
+)
+from bench.ingestion_phases import breakdown
+from comptroller.database import tortoise_config
+from resolvers.ingestion import (
+    REQUEST_COLUMNS,
+)
+from tests.backends import REDIS_URL, Backend, postgres_database, serving
+
+TARGET_RECORDS_PER_SECOND = 25_000
+WARMUP_BATCHES = 2
+
+
+# --- over HTTP --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    records: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+
+async def post_batches(
+    backend: Backend, secret: str, bodies: Sequence[bytes], sizes: Sequence[int]
+) -> list[tuple[float, float]]:
+    """Send ``bodies`` one after the other on one connection: (start, latency in ms) each."""
+    headers = {"authorization": f"Bearer {secret}", "content-type": "application/json"}
+    latencies = []
+    async with httpx.AsyncClient(base_url=backend.server_url, timeout=120) as client:
+        for body, size in zip(bodies, sizes, strict=True):
+            start = time.perf_counter()
+            response = await client.post("/graphql", content=body, headers=headers)
+            latencies.append((start, (time.perf_counter() - start) * 1000))
+            check_response(backend, response, size)
+    return latencies
+
+
+def check_response(backend: Backend, response: httpx.Response, size: int) -> None:
+    payload = response.json() if response.status_code == 200 else None
+    outcome = (payload or {}).get("data") or {}
+    stored = outcome.get("recordRequests") or {}
+    if payload is None or payload.get("errors") or stored.get("accepted") != size:
+        log_tail = backend.server_log()[-3000:]
+        raise RuntimeError(
+            f"recordRequests failed: HTTP {response.status_code} {response.text[:2000]}\n"
+            f"server log (tail):\n{log_tail}"
+        )
+
+
+async def send(
+    backend: Backend, secret: str, records: Sequence[dict[str, Any]], clients: int, label: str
+) -> Run:
+    chunks = batches(records)
+    bodies = [body_of(chunk) for chunk in chunks]
+    sizes = [len(chunk) for chunk in chunks]
+    print(f"  {label}: {len(records):,} records in {len(chunks)} batches, {clients} client(s)...")
+    start = time.perf_counter()
+    results = await asyncio.gather(
+        *(
+            post_batches(backend, secret, bodies[index::clients], sizes[index::clients])
+            for index in range(clients)
+        )
+    )
+    seconds = time.perf_counter() - start
+    in_order = sorted(sample for latencies in results for sample in latencies)
+    return Run(len(records), seconds, [ms for _, ms in in_order])
+
+
+def describe(run: Run) -> str:
+    latencies = sorted(run.latencies_ms)
+    p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+    tenth = max(1, len(run.latencies_ms) // 10)
+    early = statistics.median(run.latencies_ms[:tenth])
+    late = statistics.median(run.latencies_ms[-tenth:])
+    return (
+        f"{run.records:,} records in {run.seconds:.2f} s = {run.rate:,.0f} records/s "
+        f"(per batch of {BATCH:,}: median {statistics.median(latencies):.0f} ms, "
+        f"p95 {p95:.0f} ms; first/last tenth of the batches {early:.0f}/{late:.0f} ms)"
+    )
+
+
+# --- raw baseline -----------------------------------------------------------------------
+
+
+async def raw_insert(
+    database_url: str, sqlite_path: Path | None, rows: list[tuple[object, ...]]
+) -> float:
+    """Seconds to store ``rows`` in one go: executemany in one transaction, or COPY."""
+    columns = ", ".join(REQUEST_COLUMNS)
+    marks = ", ".join("?" * len(REQUEST_COLUMNS))
+    if sqlite_path is not None:
+        # The server's pragmas: WAL (already on the file) and foreign keys checked.
+        db = sqlite3.connect(sqlite_path, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=10000")
+            db.execute("PRAGMA foreign_keys=ON")
+            start = time.perf_counter()
+            db.execute("BEGIN")
+            db.executemany(
+                f"INSERT INTO requests ({columns}) VALUES ({marks})",
+                rows,
+            )
+            db.execute("COMMIT")
+            seconds = time.perf_counter() - start
+            # Leave the WAL as short as the server found it before the in-process phases.
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return seconds
+        finally:
+            db.close()
+    connection = await asyncpg.connect(database_url)
+    try:
+        start = time.perf_counter()
+        await connection.copy_records_to_table(
+            "requests", records=rows, columns=list(REQUEST_COLUMNS)
+        )
+        return time.perf_counter() - start
+    finally:
+        await connection.close()
+
+
+# --- where the time goes ----------------------------------------------------------------
+
+
+# --- one backend ------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def database(backend: str, folder: Path) -> AsyncIterator[tuple[str, str, Path | None]]:
+    """(database URL, cache URL, SQLite file) of a fresh database, dropped afterwards."""
+    if backend == "sqlite":
+        path = folder / "ingestion.db"
+        yield f"sqlite://{path}", "memory://", path
+        return
+    async with postgres_database() as url:
+        yield url, REDIS_URL, None
+
+
+async def count_stored(project_id: int) -> tuple[int, int]:
+    """(rows in ``requests``, SUM(requests) of ``usage_rollups``) for one project."""
+    connection = connections.get("default")
+    mark = "?" if connection.capabilities.dialect == "sqlite" else "$1"
+    _, rows = await connection.execute_query(
+        f"SELECT COUNT(*) AS n FROM requests WHERE project_id = {mark}", [project_id]
+    )
+    _, sums = await connection.execute_query(
+        f"SELECT COALESCE(SUM(requests), 0) AS n FROM usage_rollups WHERE project_id = {mark}",
+        [project_id],
+    )
+    return int(rows[0]["n"]), int(sums[0]["n"])
+
+
+async def measure(name: str, total: int, workers: int, concurrency: int, profile: bool) -> bool:
+    rng = random.Random(20_260_101)
+    with tempfile.TemporaryDirectory(prefix="bench-ingestion-") as temp:
+        folder = Path(temp)
+        async with (
+            database(name, folder) as (url, cache_url, sqlite_path),
+            serving(name, url, cache_url, folder, workers=workers) as backend,
+        ):
+            await Tortoise.init(config=tortoise_config(url))
+            try:
+                return await measure_on(
+                    name, backend, sqlite_path, rng, total, workers, concurrency, profile
+                )
+            finally:
+                await Tortoise.close_connections()
+
+
+async def measure_on(
+    name: str,
+    backend: Backend,
+    sqlite_path: Path | None,
+    rng: random.Random,
+    total: int,
+    workers: int,
+    concurrency: int,
+    profile: bool,
+) -> bool:
+    started = time.perf_counter()
+    world = await make_world()
+    print(
+        f"[{name}] server {backend.server_url}, {workers} worker(s), cache {backend.cache_url}; "
+        f"{len(world.models)} models, {len(world.assistants)} assistants, {USERS} members, "
+        f"{1 + CLIENT_TOKENS} API tokens (setup {time.perf_counter() - started:.1f} s)"
+    )
+    one = await throughput(name, backend, sqlite_path, world, rng, total, concurrency)
+    if profile or one.rate < TARGET_RECORDS_PER_SECOND:
+        # The records and rows above are gone; a small heap, as in the server, keeps the
+        # cyclic garbage collector's full passes from inflating the in-process figures.
+        gc.collect()
+        gc.freeze()
+        await breakdown(world, rng, name, statistics.median(one.latencies_ms))
+
+    stored, rolled_up = await count_stored(world.project.id)
+    raw_stored, _ = await count_stored(world.raw_project.id)
+    ok = stored == world.sent and rolled_up == world.sent and raw_stored == world.raw_sent
+    print(
+        f"[{name}] check: {stored:,} rows stored for {world.sent:,} records accepted, rollups "
+        f"count {rolled_up:,}, raw project {raw_stored:,} of {world.raw_sent:,}: "
+        + ("OK" if ok else "FAILED")
+    )
+    print(f"[{name}] wall clock {time.perf_counter() - started:.1f} s")
+    return ok
+
+
+async def throughput(
+    name: str,
+    backend: Backend,
+    sqlite_path: Path | None,
+    world: World,
+    rng: random.Random,
+    total: int,
+    concurrency: int,
+) -> Run:
+    """The HTTP runs and the raw insert; prints their figures, returns the sequential run."""
+    now = datetime.now(UTC)
+    warmup = make_records(rng, world, "warm", WARMUP_BATCHES * BATCH, now)
+    sequential = make_records(rng, world, "seq", total, now)
+    concurrent = make_records(rng, world, "conc", total, now)
+    encoding = time.perf_counter()
+    body_of(sequential[:BATCH])
+    encode_ms = (time.perf_counter() - encoding) * 1000
+
+    await send(backend, world.secret, warmup, 1, "warm-up")
+    world.sent += len(warmup)
+    one = await send(backend, world.secret, sequential, 1, "sequential")
+    world.sent += len(sequential)
+    many = await send(backend, world.secret, concurrent, concurrency, "concurrent")
+    world.sent += len(concurrent)
+
+    rows = raw_rows(world, sequential, sqlite=sqlite_path is not None)
+    raw_seconds = await raw_insert(backend.database_url, sqlite_path, rows)
+    world.raw_sent += len(rows)
+    raw_rate = len(rows) / raw_seconds
+    raw_kind = "executemany, one transaction" if sqlite_path is not None else "COPY (asyncpg)"
+
+    print(f"[{name}] API, 1 client:  {describe(one)}")
+    print(f"[{name}] API, {concurrency} clients: {describe(many)}")
+    print(f"[{name}] client-side JSON encoding of one batch (not timed above): {encode_ms:.1f} ms")
+    print(
+        f"[{name}] raw insert ({raw_kind}): {len(rows):,} rows in {raw_seconds:.2f} s "
+        f"= {raw_rate:,.0f} rows/s"
+    )
+    best = max(one.rate, many.rate)
+    print(
+        f"[{name}] ratio API / raw: {one.rate / raw_rate:.3f} (1 client), "
+        f"{many.rate / raw_rate:.3f} ({concurrency} clients); raw is "
+        f"{raw_rate / one.rate:.1f}x faster than 1 client"
+    )
+    verdict = "MEETS" if one.rate >= TARGET_RECORDS_PER_SECOND else "MISSES"
+    print(
+        f"[{name}] target >= {TARGET_RECORDS_PER_SECOND:,} records/s through the API: {verdict} "
+        f"(1 client {one.rate:,.0f}/s, best {best:,.0f}/s, "
+        f"{one.rate / TARGET_RECORDS_PER_SECOND:.0%} of target)"
+    )
+    return one
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--records", type=int, default=50_000, help="records per run")
+    parser.add_argument("--workers", type=int, default=1, help="comptroller serve --workers")
+    parser.add_argument("--concurrency", type=int, default=2, help="clients in the 2nd run")
+    parser.add_argument(
+        "--profile", action="store_true", help="break down a batch even when on target"
+    )
+    args = parser.parse_args()
+    if args.records < BATCH or args.records % BATCH:
+        parser.error(f"--records must be a positive multiple of {BATCH}")
+    if args.backend != "both":
+        ok = asyncio.run(
+            measure(args.backend, args.records, args.workers, args.concurrency, args.profile)
+        )
+        if not ok:
+            sys.exit("FAILED: the rows stored do not match the records sent")
+        return
+    # Tortoise compiles statements once per process and connection name: one process each.
+    failed = []
+    for backend in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "bench.ingestion", "--backend", backend]
+        command += ["--records", str(args.records), "--workers", str(args.workers)]
+        command += ["--concurrency", str(args.concurrency)]
+        command += ["--profile"] if args.profile else []
+        if subprocess.run(command, check=False).returncode != 0:  # noqa: S603
+            failed.append(backend)
+    if failed:
+        sys.exit(f"FAILED on {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
