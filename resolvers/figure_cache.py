@@ -15,6 +15,7 @@ from typing import Any
 from comptroller.cache import ResultCache
 from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
 from resolvers.data_versions import current_version
+from resolvers.time_range import Window
 
 # Keys change with the data version, so entries never go stale; the TTL only frees memory.
 TTL_SECONDS = 3600
@@ -34,18 +35,18 @@ class Aggregator:
         start: datetime,
         end: datetime,
         group_by: tuple[Dimension, ...] = (),
-        by_bucket: bool = False,
+        buckets: Window | None = None,
     ) -> list[Group]:
         if self._cache is None:
-            return await aggregate(project_id, filters, start, end, group_by, by_bucket)
+            return await aggregate(project_id, filters, start, end, group_by, buckets)
         version = self._versions.get(project_id)
         if version is None:
             version = self._versions[project_id] = await current_version(project_id)
-        key = _key(project_id, version, filters, start, end, group_by, by_bucket)
+        key = _key(project_id, version, filters, start, end, group_by, buckets)
         cached = await self._cache.get(key)
         if cached is not None:
             return _decode(cached)
-        groups = await aggregate(project_id, filters, start, end, group_by, by_bucket)
+        groups = await aggregate(project_id, filters, start, end, group_by, buckets)
         await self._cache.set(key, _encode(groups), TTL_SECONDS)
         return groups
 
@@ -57,13 +58,15 @@ def _key(
     start: datetime,
     end: datetime,
     group_by: tuple[Dimension, ...],
-    by_bucket: bool,
+    buckets: Window | None,
 ) -> str:
+    # The buckets follow from the range, the zone and the granularity.
+    layout = None if buckets is None else [buckets.zone_name, buckets.granularity.value]
     described = json.dumps(
         [
             filters.assistant_ids, filters.model_ids, filters.api_token_ids, filters.user_ids,
             None if filters.status is None else filters.status.value,
-            start.isoformat(), end.isoformat(), [d.value for d in group_by], by_bucket,
+            start.isoformat(), end.isoformat(), [d.value for d in group_by], layout,
         ],
         separators=(",", ":"),
     )  # fmt: skip
@@ -76,7 +79,7 @@ def _encode(groups: list[Group]) -> list[Any]:
     (whose backend hands out the very object it stored)."""
     return [
         [
-            None if g.bucket is None else g.bucket.isoformat(),
+            g.bucket,
             list(g.keys),
             [
                 g.sums.requests,
@@ -94,7 +97,7 @@ def _encode(groups: list[Group]) -> list[Any]:
 def _decode(cached: list[Any]) -> list[Group]:
     return [
         Group(
-            bucket=None if bucket is None else datetime.fromisoformat(bucket),
+            bucket=bucket,
             keys=tuple(keys),
             sums=Sums(*sums),
         )

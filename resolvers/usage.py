@@ -100,11 +100,11 @@ class UsageReport(Report):
         window = self.window
         buckets = [Sums() for _ in window.starts]
         groups = await self._aggregate(
-            self.project_id, self.filters, window.start, window.end, (), True
+            self.project_id, self.filters, window.start, window.end, (), window
         )
         for group in groups:
             assert group.bucket is not None
-            buckets[window.index_of(group.bucket)].add(group.sums)
+            buckets[group.bucket].add(group.sums)
         return list(zip(window.starts, buckets, strict=True))
 
 

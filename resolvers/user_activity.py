@@ -75,11 +75,12 @@ class UserActivityReport(Report):
         async def compute() -> list[ActivityBucket]:
             users: list[set[int]] = [set() for _ in self.window.starts]
             totals = [Sums() for _ in self.window.starts]
-            for group in await self._user_buckets():
+            # A user active in both an edge and the rollups of one bucket is one user: rows
+            # are per (bucket, user), merged over both sources, so a set counts them once.
+            for group in await self._user_buckets(self.window):
                 assert group.bucket is not None
-                index = self.window.index_of(group.bucket)
-                users[index].add(group.keys[0])
-                totals[index].add(group.sums)
+                users[group.bucket].add(group.keys[0])
+                totals[group.bucket].add(group.sums)
             return [
                 ActivityBucket(start, len(active), sums.cost_nanos, sums.requests)
                 for start, active, sums in zip(self.window.starts, users, totals, strict=True)
@@ -90,16 +91,10 @@ class UserActivityReport(Report):
     async def pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
         cells: dict[int, dict[int | datetime, int]] = defaultdict(lambda: defaultdict(int))
         if columns is PivotDimension.DAY:
-            days = bucket_starts(
-                self.window.start, self.window.end, self.window.zone, Granularity.DAY
-            )
-            day_window = Window(
-                self.window.start, self.window.end, self.window.zone_name, Granularity.DAY,
-                tuple(days),
-            )  # fmt: skip
-            for group in await self._user_buckets():
+            days = self._days()
+            for group in await self._user_buckets(days):
                 assert group.bucket is not None
-                day = days[day_window.index_of(group.bucket)]
+                day = days.starts[group.bucket]
                 cells[group.keys[0]][day] += measure_of(group.sums, measure)
         else:
             dimension = (
@@ -116,18 +111,28 @@ class UserActivityReport(Report):
         rows.sort(key=lambda r: (-r[2], r[0]))
         return Pivot(columns=[(_column_key(c), c) for c in present], rows=rows)
 
-    async def _user_buckets(self) -> list[Group]:
+    def _days(self) -> Window:
+        """The window's local days (itself when its granularity is DAY)."""
+        window = self.window
+        if window.granularity is Granularity.DAY:
+            return window
+        days = bucket_starts(window.start, window.end, window.zone, Granularity.DAY)
+        return Window(window.start, window.end, window.zone_name, Granularity.DAY, tuple(days))
+
+    async def _user_buckets(self, buckets: Window) -> list[Group]:
+        """Sums per (bucket of ``buckets``, active user)."""
+
         async def compute() -> list[Group]:
-            groups = await self._groups((Dimension.USER,), by_bucket=True)
+            groups = await self._groups((Dimension.USER,), buckets)
             return [g for g in groups if g.keys[0] != NONE_KEY]
 
-        return await self._memo.once("user_buckets", compute)
+        return await self._memo.once(f"user_buckets:{buckets.granularity}", compute)
 
     async def _groups(
-        self, group_by: tuple[Dimension, ...], by_bucket: bool = False
+        self, group_by: tuple[Dimension, ...], buckets: Window | None = None
     ) -> list[Group]:
         return await self._aggregate(
-            self.project_id, self.filters, self.window.start, self.window.end, group_by, by_bucket
+            self.project_id, self.filters, self.window.start, self.window.end, group_by, buckets
         )
 
 
