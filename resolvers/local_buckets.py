@@ -51,7 +51,8 @@ def segments(window: Window) -> list[Segment]:
 def epoch_sql(column: str, postgres: bool) -> str:
     """Whole seconds since the epoch of a UTC timestamp column, as the ORM stores it."""
     if postgres:
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+        # date_part gives a double, cheaper per row than EXTRACT's numeric; exact here.
+        return f"CAST(date_part('epoch', {column}) AS BIGINT)"
     # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
     return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
 
