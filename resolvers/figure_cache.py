@@ -1,16 +1,23 @@
-"""Cached aggregates: the dashboards' sums, shared by every worker and replica.
+"""Cached figures and aggregates: the dashboards' numbers, shared by every worker and replica.
 
-A key holds everything the sums depend on: the project, its data version (bumped in every
-transaction that changes its requests), the filter, the range and the grouping. Nothing about
-the viewer: the policy has allowed the read before this is reached. A write therefore never
-needs to find and drop keys: the next read asks for the new version, so every replica shows
-committed records on its next query.
+The dashboards cache their final figures (a timeline, the per-user totals, a pivot), small
+and ready to serve, rather than the groups they are computed from. A key holds everything a
+value depends on: the project, its data version (bumped in every transaction that changes its
+requests), the filter, the range, the zone, the granularity and the figure (its grouping).
+Nothing about the viewer: the policy has allowed the read before this is reached. A write
+therefore never needs to find and drop keys: the next read asks for the new version, so every
+replica shows committed records on its next query.
+
+Values are stored as plain JSON values and decoded into new objects on every hit: safe to
+share through Redis, and never mutated in the memory cache (which hands out the very object
+it stored).
 """
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from comptroller.cache import ResultCache
 from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
@@ -19,6 +26,7 @@ from resolvers.time_range import Window
 
 # Keys change with the data version, so entries never go stale; the TTL only frees memory.
 TTL_SECONDS = 3600
+T = TypeVar("T")
 
 
 class Aggregator:
@@ -39,16 +47,63 @@ class Aggregator:
     ) -> list[Group]:
         if self._cache is None:
             return await aggregate(project_id, filters, start, end, group_by, buckets)
-        version = self._versions.get(project_id)
-        if version is None:
-            version = self._versions[project_id] = await current_version(project_id)
+        version = await self._version(project_id)
         key = _key(project_id, version, filters, start, end, group_by, buckets)
         cached = await self._cache.get(key)
         if cached is not None:
-            return _decode(cached)
+            return decode_groups(cached)
         groups = await aggregate(project_id, filters, start, end, group_by, buckets)
-        await self._cache.set(key, _encode(groups), TTL_SECONDS)
+        await self._cache.set(key, encode_groups(groups), TTL_SECONDS)
         return groups
+
+    async def figure(
+        self,
+        project_id: int,
+        described: list[Any],
+        compute: Callable[[], Awaitable[T]],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
+        """A final figure through the cache. ``described`` (JSON values) must name everything
+        the figure depends on besides the project and its data: filter, range, zone,
+        granularity, the figure and its arguments."""
+        if self._cache is None:
+            return await compute()
+        version = await self._version(project_id)
+        digest = _digest(described)
+        key = f"figure:{project_id}:{version}:{digest}"
+        cached = await self._cache.get(key)
+        if cached is not None:
+            return decode(cached)
+        value = await compute()
+        await self._cache.set(key, encode(value), TTL_SECONDS)
+        return value
+
+    async def _version(self, project_id: int) -> int:
+        version = self._versions.get(project_id)
+        if version is None:
+            version = self._versions[project_id] = await current_version(project_id)
+        return version
+
+
+def describe_filter(filters: UsageFilter) -> list[Any]:
+    return [
+        filters.assistant_ids, filters.model_ids, filters.api_token_ids, filters.user_ids,
+        None if filters.status is None else filters.status.value,
+    ]  # fmt: skip
+
+
+def describe_window(window: Window) -> list[Any]:
+    # The buckets follow from the range, the zone and the granularity.
+    return [
+        window.start.isoformat(), window.end.isoformat(), window.zone_name,
+        window.granularity.value,
+    ]  # fmt: skip
+
+
+def _digest(described: list[Any]) -> str:
+    text = json.dumps(described, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _key(
@@ -62,44 +117,30 @@ def _key(
 ) -> str:
     # The buckets follow from the range, the zone and the granularity.
     layout = None if buckets is None else [buckets.zone_name, buckets.granularity.value]
-    described = json.dumps(
-        [
-            filters.assistant_ids, filters.model_ids, filters.api_token_ids, filters.user_ids,
-            None if filters.status is None else filters.status.value,
-            start.isoformat(), end.isoformat(), [d.value for d in group_by], layout,
-        ],
-        separators=(",", ":"),
-    )  # fmt: skip
-    digest = hashlib.sha256(described.encode()).hexdigest()[:32]
-    return f"aggregate:{project_id}:{version}:{digest}"
+    described = [
+        *describe_filter(filters), start.isoformat(), end.isoformat(),
+        [d.value for d in group_by], layout,
+    ]  # fmt: skip
+    return f"aggregate:{project_id}:{version}:{_digest(described)}"
 
 
-def _encode(groups: list[Group]) -> list[Any]:
-    """Plain JSON values: safe to share through Redis, and immutable in the memory cache
-    (whose backend hands out the very object it stored)."""
+def encode_sums(sums: Sums) -> list[int]:
     return [
-        [
-            g.bucket,
-            list(g.keys),
-            [
-                g.sums.requests,
-                g.sums.errors,
-                g.sums.cost_nanos,
-                g.sums.duration_ms,
-                g.sums.input_tokens,
-                g.sums.output_tokens,
-            ],
-        ]
-        for g in groups
-    ]
+        sums.requests, sums.errors, sums.cost_nanos, sums.duration_ms, sums.input_tokens,
+        sums.output_tokens,
+    ]  # fmt: skip
 
 
-def _decode(cached: list[Any]) -> list[Group]:
+def decode_sums(cached: list[int]) -> Sums:
+    return Sums(*cached)
+
+
+def encode_groups(groups: list[Group]) -> list[Any]:
+    return [[g.bucket, list(g.keys), encode_sums(g.sums)] for g in groups]
+
+
+def decode_groups(cached: list[Any]) -> list[Group]:
     return [
-        Group(
-            bucket=bucket,
-            keys=tuple(keys),
-            sums=Sums(*sums),
-        )
+        Group(bucket=bucket, keys=tuple(keys), sums=decode_sums(sums))
         for bucket, keys, sums in cached
     ]

@@ -1,7 +1,8 @@
 """The project dashboards' figures (CONTRACT.md §5): usage, tokens, per-user activity.
 
 Each report runs only the queries its selected fields need, each at most once, however many
-fields share it (GraphQL resolves sibling fields concurrently).
+fields share it (GraphQL resolves sibling fields concurrently). Its figures go through the
+cache whole; the groups they are computed from are not cached.
 """
 
 import asyncio
@@ -11,8 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from resolvers.aggregates import Dimension, Group, Sums, UsageFilter
-from resolvers.figure_cache import Aggregator
+from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.figure_cache import (
+    Aggregator,
+    decode_groups,
+    decode_sums,
+    describe_filter,
+    describe_window,
+    encode_groups,
+    encode_sums,
+)
 from resolvers.time_range import Window
 
 T = TypeVar("T")
@@ -55,15 +64,42 @@ class Report:
         self.project_id = project_id
         self.filters = filters
         self.window = window
-        self._aggregate = aggregate
+        self._figures = aggregate
         self._memo = Memo()
+
+    async def _figure(
+        self,
+        name: str,
+        compute: Callable[[], Awaitable[T]],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
+        """The figure ``name`` (which must say its arguments), once per report, cached."""
+        # Reports name figures alike ("timeline"): the report's kind is part of the key.
+        figure = f"{type(self).__name__}.{name}"
+        described = [*describe_filter(self.filters), *describe_window(self.window), figure]
+
+        async def cached() -> T:
+            return await self._figures.figure(self.project_id, described, compute, encode, decode)
+
+        return await self._memo.once(name, cached)
+
+    async def _groups(
+        self,
+        group_by: tuple[Dimension, ...],
+        buckets: Window | None = None,
+        period: tuple[datetime, datetime] | None = None,
+    ) -> list[Group]:
+        """Sums over the window (or ``period``), uncached: only figures are cached."""
+        start, end = period or (self.window.start, self.window.end)
+        return await aggregate(self.project_id, self.filters, start, end, group_by, buckets)
 
 
 class UsageReport(Report):
     """``usage`` and ``tokenUsage``."""
 
     async def timeline(self) -> list[tuple[datetime, Sums]]:
-        return await self._memo.once("timeline", self._timeline)
+        return await self._figure("timeline", self._timeline, _encode_timeline, _decode_timeline)
 
     async def totals(self) -> Sums:
         total = Sums()
@@ -73,22 +109,18 @@ class UsageReport(Report):
 
     async def previous(self) -> Sums:
         async def compute() -> Sums:
-            start, end = self.window.previous()
             total = Sums()
-            for group in await self._aggregate(self.project_id, self.filters, start, end):
+            for group in await self._groups((), period=self.window.previous()):
                 total.add(group.sums)
             return total
 
-        return await self._memo.once("previous", compute)
+        return await self._figure("previous", compute, encode_sums, decode_sums)
 
     async def by_assistant_and_model(self) -> list[Group]:
         async def compute() -> list[Group]:
-            dims = (Dimension.ASSISTANT, Dimension.MODEL)
-            return await self._aggregate(
-                self.project_id, self.filters, self.window.start, self.window.end, dims
-            )
+            return await self._groups((Dimension.ASSISTANT, Dimension.MODEL))
 
-        return await self._memo.once("assistant_model", compute)
+        return await self._figure("assistant_model", compute, encode_groups, decode_groups)
 
     async def by_assistant(self) -> list[Share]:
         return by_cost(_sum_by(await self.by_assistant_and_model(), 0))
@@ -99,13 +131,18 @@ class UsageReport(Report):
     async def _timeline(self) -> list[tuple[datetime, Sums]]:
         window = self.window
         buckets = [Sums() for _ in window.starts]
-        groups = await self._aggregate(
-            self.project_id, self.filters, window.start, window.end, (), window
-        )
-        for group in groups:
+        for group in await self._groups((), window):
             assert group.bucket is not None
             buckets[group.bucket].add(group.sums)
         return list(zip(window.starts, buckets, strict=True))
+
+
+def _encode_timeline(timeline: list[tuple[datetime, Sums]]) -> list[Any]:
+    return [[start.isoformat(), encode_sums(sums)] for start, sums in timeline]
+
+
+def _decode_timeline(cached: list[Any]) -> list[tuple[datetime, Sums]]:
+    return [(datetime.fromisoformat(start), decode_sums(sums)) for start, sums in cached]
 
 
 def _sum_by(groups: list[Group], position: int) -> dict[int, Sums]:

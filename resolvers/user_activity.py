@@ -4,8 +4,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from resolvers.aggregates import Dimension, Group, Sums
+from resolvers.figure_cache import decode_sums, encode_sums
 from resolvers.time_buckets import Granularity, bucket_starts
 from resolvers.time_range import Window
 from resolvers.usage import NONE_KEY, Report
@@ -64,7 +66,7 @@ class UserActivityReport(Report):
                 key=lambda u: u.user_id,
             )
 
-        return await self._memo.once("per_user", compute)
+        return await self._figure("per_user", compute, _encode_users, _decode_users)
 
     async def top_users(self, measure: PivotMeasure, limit: int) -> list[UserTotals]:
         users = await self.per_user()
@@ -86,9 +88,16 @@ class UserActivityReport(Report):
                 for start, active, sums in zip(self.window.starts, users, totals, strict=True)
             ]
 
-        return await self._memo.once("timeline", compute)
+        return await self._figure("timeline", compute, _encode_timeline, _decode_timeline)
 
     async def pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
+        async def compute() -> Pivot:
+            return await self._pivot(columns, measure)
+
+        name = f"pivot:{columns.value}:{measure.value}"
+        return await self._figure(name, compute, _encode_pivot, _decode_pivot)
+
+    async def _pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
         cells: dict[int, dict[int | datetime, int]] = defaultdict(lambda: defaultdict(int))
         if columns is PivotDimension.DAY:
             days = self._days()
@@ -126,14 +135,47 @@ class UserActivityReport(Report):
             groups = await self._groups((Dimension.USER,), buckets)
             return [g for g in groups if g.keys[0] != NONE_KEY]
 
+        # Shared by the timeline and a DAY pivot in one request; not cached itself.
         return await self._memo.once(f"user_buckets:{buckets.granularity}", compute)
 
-    async def _groups(
-        self, group_by: tuple[Dimension, ...], buckets: Window | None = None
-    ) -> list[Group]:
-        return await self._aggregate(
-            self.project_id, self.filters, self.window.start, self.window.end, group_by, buckets
-        )
+
+def _encode_users(users: list[UserTotals]) -> list[Any]:
+    return [[u.user_id, encode_sums(u.sums)] for u in users]
+
+
+def _decode_users(cached: list[Any]) -> list[UserTotals]:
+    return [UserTotals(user_id, decode_sums(sums)) for user_id, sums in cached]
+
+
+def _encode_timeline(timeline: list[ActivityBucket]) -> list[Any]:
+    return [[b.start.isoformat(), b.active_users, b.cost_nanos, b.requests] for b in timeline]
+
+
+def _decode_timeline(cached: list[Any]) -> list[ActivityBucket]:
+    return [
+        ActivityBucket(datetime.fromisoformat(start), active, cost, requests)
+        for start, active, cost, requests in cached
+    ]
+
+
+def _encode_pivot(pivot: Pivot) -> list[Any]:
+    # A column is an assistant or model id, or a day's start (stored as ISO text).
+    columns = [
+        [key, column.isoformat() if isinstance(column, datetime) else column]
+        for key, column in pivot.columns
+    ]
+    return [columns, [[user_id, values, total] for user_id, values, total in pivot.rows]]
+
+
+def _decode_pivot(cached: list[Any]) -> Pivot:
+    columns, rows = cached
+    return Pivot(
+        columns=[
+            (key, datetime.fromisoformat(column) if isinstance(column, str) else column)
+            for key, column in columns
+        ],
+        rows=[(user_id, list(values), total) for user_id, values, total in rows],
+    )
 
 
 def _column_order(column: int | datetime) -> tuple[int, str]:
