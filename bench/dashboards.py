@@ -16,7 +16,6 @@ userActivity <= 0.3x; tokenUsage <= 0.1x; >= 1,000 cached requests/s over HTTP.
 import argparse
 import asyncio
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,6 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 from tortoise import Tortoise, connections
@@ -41,6 +39,7 @@ from bench.synthetic import (
     make_world,
     report_sizes,
 )
+from bench.timing import median_ms
 from comptroller.authorization import Policy
 from comptroller.cache import ResultCache
 from comptroller.context import build_context
@@ -67,16 +66,6 @@ TOKENS = """query($id: ID!, $r: TimeRange!) { project(id: $id) { tokenUsage(rang
   totalTokens inputTokens outputTokens averageInputTokensPerRequest
   averageOutputTokensPerResponse timeline { start totalTokens }
   byAssistant { assistant { id } totalTokens byModel { model { id } totalTokens } } } } }"""
-
-
-async def median_ms(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
-    await action()  # warm: parser and validation caches, policy answers, connections
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 class RawScans:

@@ -8,19 +8,17 @@ Prints the median of each over ``--runs`` runs, and the ratio query / raw SQL.
 
 import argparse
 import asyncio
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from tortoise import Tortoise, connections
 
+from bench.timing import median_ms
 from comptroller.authorization import Policy
 from comptroller.cache import ResultCache
 from comptroller.context import build_context
@@ -35,17 +33,6 @@ POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 VIEWER = "{ viewer { id } }"
 MEMBERS = """query($id: ID!) { project(id: $id) { members(first: 50) {
   totalCount edges { cursor node { user { id email name } roles createdAt } } } } }"""
-
-
-async def median_ms(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
-    for _ in range(10):  # warm: parser and validation caches, policy answers, connections
-        await action()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 async def measure(name: str, url: str, runs: int) -> None:
@@ -94,10 +81,10 @@ async def measure(name: str, url: str, runs: int) -> None:
         )
 
     variables = {"id": str(project.id)}
-    viewer_ms = await median_ms(runs, lambda: run(VIEWER))
-    members_ms = await median_ms(runs, lambda: run(MEMBERS, variables))
-    raw_viewer_ms = await median_ms(runs, raw_viewer)
-    raw_members_ms = await median_ms(runs, raw_members)
+    viewer_ms = await median_ms(runs, lambda: run(VIEWER), warmups=10)
+    members_ms = await median_ms(runs, lambda: run(MEMBERS, variables), warmups=10)
+    raw_viewer_ms = await median_ms(runs, raw_viewer, warmups=10)
+    raw_members_ms = await median_ms(runs, raw_members, warmups=10)
     print(
         f"[{name}] viewer {{ id }}: {viewer_ms:.2f} ms median of {runs} "
         f"(raw SQL {raw_viewer_ms:.2f} ms, ratio {viewer_ms / raw_viewer_ms:.1f}x)"

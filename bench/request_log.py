@@ -53,9 +53,9 @@ from bench.synthetic import (
     load_postgres,
     load_sqlite,
     make_world,
-    median_ms,
     report_sizes,
 )
+from bench.timing import median_ms
 from comptroller.authorization import Policy
 from comptroller.cache import ResultCache
 from comptroller.context import build_context

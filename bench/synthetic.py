@@ -5,10 +5,9 @@ that drops and rebuilds the secondary indexes and builds the rollups."""
 import math
 import random
 import sqlite3
-import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -356,17 +355,6 @@ async def load_postgres(
             await db.execute("CHECKPOINT")
     finally:
         await db.close()
-
-
-async def median_ms(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
-    for _ in range(3):  # warm: parser and validation caches, policy answers, connections
-        await action()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 class NoCache(ResultCache):
