@@ -193,7 +193,7 @@ def cases(draw: st.DrawFn, data: Dataset) -> Case:
         a -= a % 900
         length = max(900, length - length % 900)
     start = stretch_start + timedelta(seconds=a, microseconds=draw(st.integers(0, 999_999)))
-    granularity = draw(st.sampled_from([Granularity.HOUR, Granularity.DAY, Granularity.WEEK]))
+    granularity = draw(st.sampled_from(list(Granularity)))
     if granularity is Granularity.HOUR:
         length = min(length, 4 * 86400)
     filters: dict[str, Any] = {}
