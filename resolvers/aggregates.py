@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from models import RequestStatus
 from resolvers.local_buckets import bucket_index_sql, epoch_sql
 from resolvers.rollups import bucket_of, next_bucket
+from resolvers.sql import Statement
 from resolvers.time_range import Window
 
 
@@ -144,25 +145,6 @@ async def aggregate(
     return _merge(parts)
 
 
-class _Statement:
-    def __init__(self, connection: BaseDBAsyncClient) -> None:
-        self.postgres = connection.capabilities.dialect == "postgres"
-        self.params: list[Any] = []
-        self.where: list[str] = []
-
-    def bind(self, value: Any) -> str:
-        self.params.append(value)
-        return f"${len(self.params)}" if self.postgres else "?"
-
-    def constrain(self, columns: dict[Dimension, str], filters: UsageFilter) -> None:
-        for dimension, values in filters.constraints().items():
-            if not values:
-                self.where.append("1 = 0")
-            else:
-                marks = ", ".join(self.bind(value) for value in values)
-                self.where.append(f"{columns[dimension]} IN ({marks})")
-
-
 async def _from_rollup(
     connection: BaseDBAsyncClient,
     project_id: int,
@@ -227,19 +209,19 @@ def _statement(
     start: datetime,
     end: datetime,
     columns: dict[Dimension, str],
-) -> _Statement:
+) -> Statement:
     """The WHERE of one project's rows with ``start <= instant < end`` matching ``filters``."""
-    statement = _Statement(connection)
+    statement = Statement(connection)
     statement.where.append(f"project_id = {statement.bind(project_id)}")
     statement.where.append(f"{instant} >= {statement.bind(start)}")
     statement.where.append(f"{instant} < {statement.bind(end)}")
-    statement.constrain(columns, filters)
+    statement.constrain(columns, filters.constraints())
     return statement
 
 
 async def _run(
     connection: BaseDBAsyncClient,
-    statement: _Statement,
+    statement: Statement,
     source: str,
     keys: list[str],
     sums: str,

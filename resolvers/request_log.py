@@ -8,16 +8,15 @@ reading only the page. The total count is an aggregate like the dashboards' (rol
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from tortoise import connections
-from tortoise.backends.base.client import BaseDBAsyncClient
 
 from comptroller.errors import NotFound
 from models import Request
 from resolvers.aggregates import Dimension, UsageFilter
 from resolvers.figure_cache import Aggregator
 from resolvers.pagination import Ordering, SortKey, decode_cursor, encode_cursor
+from resolvers.sql import Statement
 
 NEWEST_FIRST = Ordering(
     name="requests", keys=(SortKey("created_at", datetime, True), SortKey("id", int, True))
@@ -46,25 +45,6 @@ class RequestPage:
     has_next_page: bool
 
 
-class _Sql:
-    """WHERE clauses with bound parameters in the connection's placeholder style."""
-
-    def __init__(self, connection: BaseDBAsyncClient) -> None:
-        self.postgres = connection.capabilities.dialect == "postgres"
-        self.params: list[Any] = []
-        self.clauses: list[str] = []
-
-    def bind(self, value: Any) -> str:
-        self.params.append(value)
-        return f"${len(self.params)}" if self.postgres else "?"
-
-    def add(self, clause: str) -> None:
-        self.clauses.append(clause)
-
-    def where(self) -> str:
-        return " AND ".join(self.clauses)
-
-
 # Plain columns (no COALESCE), so that the (project_id, dimension, created_at, id) indexes serve.
 _COLUMNS = {
     Dimension.ASSISTANT: "assistant_id",
@@ -75,31 +55,23 @@ _COLUMNS = {
 }
 
 
-def _filter_on(sql: _Sql, project_id: int, filters: RequestFilter) -> None:
-    sql.add(f"project_id = {sql.bind(project_id)}")
-    for dimension, values in filters.dimensions.constraints().items():
-        if not values:
-            sql.add("1 = 0")
-        else:
-            sql.add(f"{_COLUMNS[dimension]} IN ({', '.join(sql.bind(v) for v in values)})")
-
-
 async def request_page(
     project_id: int, filters: RequestFilter, first: int, after: str | None
 ) -> RequestPage:
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
     connection = connections.get("default")
-    sql = _Sql(connection)
-    _filter_on(sql, project_id, filters)
+    sql = Statement(connection)
+    sql.where.append(f"project_id = {sql.bind(project_id)}")
+    sql.constrain(_COLUMNS, filters.dimensions.constraints())
     if filters.start is not None:
-        sql.add(f"created_at >= {sql.bind(filters.start)}")
+        sql.where.append(f"created_at >= {sql.bind(filters.start)}")
     if filters.end is not None:
-        sql.add(f"created_at < {sql.bind(filters.end)}")
+        sql.where.append(f"created_at < {sql.bind(filters.end)}")
     if position is not None:
         created_at, row_id = position
-        sql.add(f"(created_at, id) < ({sql.bind(created_at)}, {sql.bind(row_id)})")
+        sql.where.append(f"(created_at, id) < ({sql.bind(created_at)}, {sql.bind(row_id)})")
     query = (
-        f"SELECT id FROM requests WHERE {sql.where()} "
+        f"SELECT id FROM requests WHERE {' AND '.join(sql.where)} "
         f"ORDER BY created_at DESC, id DESC LIMIT {sql.bind(first + 1)}"
     )
     _, found = await connection.execute_query(query, sql.params)

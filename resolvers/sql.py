@@ -1,10 +1,12 @@
 """The little raw SQL the ORM cannot say well: multi-row VALUES with each backend's
 placeholders (``?`` for SQLite, ``$n`` for asyncpg)."""
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+
+K = TypeVar("K")
 
 
 def values_clause(connection: BaseDBAsyncClient, rows: int, width: int) -> str:
@@ -40,3 +42,25 @@ def rows_source(
     arrays = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in types]
     marks = ", ".join(f"${index + 1}::{kind}[]" for index, kind in enumerate(types))
     return f"SELECT * FROM unnest({marks})", arrays
+
+
+class Statement:
+    """A WHERE being built: clauses, and their bound parameters in the backend's style."""
+
+    def __init__(self, connection: BaseDBAsyncClient) -> None:
+        self.postgres = connection.capabilities.dialect == "postgres"
+        self.params: list[Any] = []
+        self.where: list[str] = []
+
+    def bind(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else "?"
+
+    def constrain(self, columns: Mapping[K, str], constraints: Mapping[K, Sequence[Any]]) -> None:
+        """``column IN (...)`` for each constrained key; an empty set matches nothing."""
+        for key, values in constraints.items():
+            if not values:
+                self.where.append("1 = 0")
+            else:
+                marks = ", ".join(self.bind(value) for value in values)
+                self.where.append(f"{columns[key]} IN ({marks})")
