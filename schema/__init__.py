@@ -10,15 +10,16 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from comptroller.error_reporting import ErrorShaping
 from comptroller.query_cost import cost_rule
+from comptroller.response_cache import ResponseCaching
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.validation_cache import ValidationCacheByText
 
 
 class Schema(strawberry.Schema):
@@ -30,7 +31,7 @@ class Schema(strawberry.Schema):
 def build_schema(
     *, max_depth: int = 10, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 25_000
 ) -> strawberry.Schema:
-    # The rule classes are made once: ValidationCache keys on them, and limiters made anew
+    # The rule classes are made once: the validation cache keys on them, and limiters made anew
     # for every request would make every document a cache miss (~2.5 ms each).
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
@@ -47,6 +48,7 @@ def build_schema(
             lambda: AddValidationRules(rules),
             # Parsing and validating a document costs ~2.5 ms; clients repeat theirs.
             lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
+            ValidationCacheByText,
+            ResponseCaching,
         ],
     )
