@@ -19,8 +19,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import httpx
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from bench.load import graphql_post, run_load
 from bench.synthetic import (
     HISTORY_DAYS,
     Clock,
@@ -49,6 +48,9 @@ from models import Project, ProjectRole
 from schema import build_schema
 from tests.backends import REDIS_URL, serving
 from tests.factories import grant, make_user
+
+# Concurrent connections of the throughput run: enough to keep both workers busy.
+CONNECTIONS = 16
 
 USAGE = """query($id: ID!, $r: TimeRange!) { project(id: $id) { usage(range: $r) {
   totalCost averageCostPerRequest averageRequestTimeMs totalRequests totalErrors errorRate
@@ -222,28 +224,26 @@ async def over_http(
                 cached = await median_ms(runs * 5, ask)
                 print(f"[{label}] usage over HTTP: {uncached:.1f} ms uncached, {cached:.2f} ms "
                       "cached (median)", flush=True)  # fmt: skip
-                rate = await throughput(client, ask, http_requests)
+                variables = {
+                    "id": str(project_id),
+                    "r": {"from": start.isoformat(), "to": end.isoformat(), "timezone": "UTC"},
+                }
+                request = graphql_post(
+                    f"{server.server_url}/graphql", headers,
+                    {"query": USAGE, "variables": variables},
+                )  # fmt: skip
+                load = await run_load(
+                    f"{server.server_url}/graphql", request, http_requests, CONNECTIONS
+                )
+                rate = load.per_second
             rss = worker_rss_mb(server.log_path)
         print(
-            f"[{label}] cached usage over HTTP, 2 workers, 16 concurrent clients: {rate:,.0f} "
+            f"[{label}] cached usage over HTTP, 2 workers, {CONNECTIONS} keep-alive connections "
+            f"(bench.load): {rate:,.0f} "
             f"requests/s (target >= 1,000: {'met' if rate >= 1000 else 'MISSED'}); "
             f"RSS per worker: {', '.join(f'{mb:.0f} MB' for mb in rss)}",
             flush=True,
         )
-
-
-async def throughput(
-    client: httpx.AsyncClient, ask: Callable[[], Awaitable[None]], total: int
-) -> float:
-    remaining = iter(range(total))
-
-    async def worker() -> None:
-        for _ in remaining:
-            await ask()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(16)))
-    return total / (time.perf_counter() - started)
 
 
 def worker_rss_mb(log_path: Path) -> list[float]:

@@ -1,5 +1,6 @@
 """The ASGI application: routes, the lifespan that owns start-up, and the GraphQL view."""
 
+import json
 import logging
 import re
 import uuid
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,6 +40,18 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors:
             result.errors = shape_errors(result.errors, request_id_of(request))
         return await super().process_result(request, result)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's errors subclass json.JSONDecodeError: bad bodies still answer 400.
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        # Several times faster than json.dumps on a dashboard's answer; json.dumps takes what
+        # orjson refuses (integers beyond 64 bits).
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
