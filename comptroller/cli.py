@@ -205,7 +205,7 @@ def demo(
     ] = True,
 ) -> None:
     """Build a fresh SQLite database with realistic demo data, print tokens, serve GraphiQL."""
-    from comptroller.demo_data import load_demo
+    from comptroller.demo import load_demo
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)

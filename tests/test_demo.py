@@ -27,7 +27,7 @@ import asyncio, json, sys
 from datetime import datetime
 from tortoise import Tortoise
 from comptroller.database import migrate_database, tortoise_config
-from comptroller.demo_data import load_demo
+from comptroller.demo import load_demo
 from models import Request
 
 async def main(url: str, now: str, count: int) -> None:
