@@ -101,7 +101,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.policy = Policy(settings.policy_path)
-        app.state.cache = ResultCache(settings.cache_url, settings.cache_namespace)
+        app.state.cache = ResultCache(
+            settings.cache_url, settings.cache_namespace, settings.cache_max_entries
+        )
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             try:
                 yield

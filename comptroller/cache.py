@@ -8,9 +8,14 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiocache import Cache
+from aiocache import Cache, SimpleMemoryCache
 
 logger = logging.getLogger(__name__)
+
+# Keys move with the data versions and with every new range a client asks for, so without a
+# bound an in-process cache keeps every answer it ever gave for a TTL: ~5 KB each, so
+# 5,000 entries hold a worker's cache to tens of megabytes.
+DEFAULT_MAX_ENTRIES = 5_000
 
 # Redis answers in well under a millisecond; a call that takes longer than this is treated
 # as a miss so that a struggling Redis slows no request down by much.
@@ -20,13 +25,16 @@ REDIS_TIMEOUT_SECONDS = 0.25
 class ResultCache:
     """Namespaced get/set over aiocache that degrades to misses when the backend fails."""
 
-    def __init__(self, url: str, namespace: str) -> None:
+    def __init__(self, url: str, namespace: str, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.backend_name = urlsplit(url).scheme
-        # The in-process backend needs no timeout; skipping asyncio.wait_for saves ~30 us a call.
-        timeout = None if self.backend_name == "memory" else REDIS_TIMEOUT_SECONDS
-        self._cache = Cache.from_url(url)
-        self._cache.namespace = namespace
-        self._cache.timeout = timeout
+        if self.backend_name == "memory":
+            # The in-process backend needs no timeout; skipping asyncio.wait_for saves ~30 us.
+            self._cache = BoundedMemoryCache(max_entries, namespace=namespace, timeout=None)
+        else:
+            # Redis bounds itself (maxmemory with an LRU policy: see the README).
+            self._cache = Cache.from_url(url)
+            self._cache.namespace = namespace
+            self._cache.timeout = REDIS_TIMEOUT_SECONDS
 
     async def get(self, key: str) -> Any:
         try:
@@ -51,3 +59,18 @@ class ResultCache:
 
     async def close(self) -> None:
         await self._cache.close()
+
+
+class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]  # aiocache is untyped
+    """aiocache's in-process cache, forgetting its oldest entries beyond ``max_entries``."""
+
+    def __init__(self, max_entries: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_entries = max_entries
+
+    async def _set(self, key: str, value: Any, ttl: Any = None, **kwargs: Any) -> Any:
+        stored = await super()._set(key, value, ttl=ttl, **kwargs)
+        # Dicts keep insertion order: the first keys are the oldest.
+        while len(self._cache) > self._max_entries:
+            await self._delete(next(iter(self._cache)))
+        return stored

@@ -10,14 +10,16 @@ decided by the policy, before the cache is read) and both versions of
 ``resolvers.data_versions``: nothing that names the viewer, and nothing that goes stale. Only
 answers without errors are kept, so a denial is always decided afresh.
 
-Every mutation but ``recordRequests`` (which bumps the data version in its own transaction)
-bumps the catalog version once it has run, so whatever it changed shows on the next read.
+Answers are kept as JSON text: a few kilobytes each, where the decoded objects take fifty
+times more, and nothing that a reader could mutate.
 """
 
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 
+import orjson
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -32,12 +34,11 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from comptroller.errors import AppError
 from comptroller.principals import UserPrincipal
 from resolvers.arguments import parse_id
-from resolvers.data_versions import bump_catalog_version, current_versions
+from resolvers.data_versions import current_versions
 
 # Fields of Project whose whole subtree depends only on what the key holds (ApiToken's
 # lastUsedAt, say, changes on use: apiTokens and requests are left out).
@@ -47,25 +48,16 @@ PROJECT_FIELDS = frozenset(
         "viewerPermissions", "usage", "tokenUsage", "userActivity",
     }
 )  # fmt: skip
-# Mutations that change nothing but requests, and bump the data version themselves.
-DATA_MUTATIONS = frozenset({"recordRequests"})
-TTL_SECONDS = 3600  # keys change with the versions; the TTL only frees memory
+# Keys change with the versions, so entries never go stale: the TTL only frees memory.
+TTL_SECONDS = 600
 _PLANS_KEPT = 1024
 
 
 class ResponseCaching(SchemaExtension):
-    """Serves and keeps whole answers to dashboard documents; bumps the catalog version
-    after mutations."""
+    """Serves and keeps whole answers to dashboard documents."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
-        if execution.operation_type is StrawberryOperationType.MUTATION:
-            yield
-            if not _root_fields(execution.graphql_document, execution.operation_name) <= (
-                DATA_MUTATIONS
-            ):
-                await bump_catalog_version()
-            return
         key = await self._key()
         if key is None:
             yield
@@ -73,13 +65,17 @@ class ResponseCaching(SchemaExtension):
         cache = execution.context.cache
         cached = await cache.get(key)
         if cached is not None:
-            execution.result = ExecutionResult(data=cached, errors=None)
+            execution.result = ExecutionResult(data=orjson.loads(cached), errors=None)
             yield
             return
         yield
         result = execution.result
         if isinstance(result, ExecutionResult) and not result.errors and result.data:
-            await cache.set(key, result.data, TTL_SECONDS)
+            try:
+                encoded = orjson.dumps(result.data).decode()
+            except TypeError:  # an integer beyond 64 bits: served, not kept
+                return
+            await cache.set(key, encoded, TTL_SECONDS)
 
     async def _key(self) -> str | None:
         """The cache key of this execution, or None when its answer is not to be cached."""
@@ -87,11 +83,13 @@ class ResponseCaching(SchemaExtension):
         document = execution.graphql_document
         if document is None or execution.query is None:
             return None
-        argument = _plan(execution.query, execution.operation_name, document)
-        if argument is None:
+        plan = _plan(execution.query, execution.operation_name, document)
+        if plan is None:
             return None
-        variables = execution.variables or {}
-        kind, name = argument
+        # Only the variables the operation declares: others change nothing in the answer.
+        given = execution.variables or {}
+        variables = {name: given.get(name) for name in plan.variables}
+        kind, name = plan.project
         raw_id = name if kind == "literal" else variables.get(name)
         if not isinstance(raw_id, str):
             return None
@@ -122,16 +120,31 @@ class ResponseCaching(SchemaExtension):
 
 # How a cacheable document names its project: ("variable", name) or ("literal", id).
 ProjectArgument = tuple[str, str]
-_plans: dict[tuple[str, str | None], ProjectArgument | None] = {}
 
 
-def _plan(query: str, operation_name: str | None, document: DocumentNode) -> ProjectArgument | None:
-    """The project argument of a cacheable document; None for any other document."""
+@dataclass(frozen=True)
+class Plan:
+    project: ProjectArgument
+    variables: tuple[str, ...]  # the operation's, declared
+
+
+_plans: dict[tuple[str, str | None], Plan | None] = {}
+
+
+def _plan(query: str, operation_name: str | None, document: DocumentNode) -> Plan | None:
+    """How to key a cacheable document's answers; None for any other document."""
     key = (query, operation_name)
     if key not in _plans:
         if len(_plans) >= _PLANS_KEPT:
             _plans.clear()
-        _plans[key] = cacheable_project(document, operation_name)
+        project = cacheable_project(document, operation_name)
+        operation = get_operation_ast(document, operation_name)
+        declared = () if operation is None else operation.variable_definitions or ()
+        _plans[key] = (
+            None
+            if project is None
+            else Plan(project, tuple(v.variable.name.value for v in declared))
+        )
     return _plans[key]
 
 
@@ -173,15 +186,6 @@ def _fields(
             fragment = fragments.get(selection.name.value)
             if fragment is not None:
                 yield from _fields(fragment.selection_set, fragments)
-
-
-def _root_fields(document: DocumentNode | None, operation_name: str | None) -> set[str]:
-    if document is None:
-        return {"?"}
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return {"?"}
-    return {f.name.value for f in _fields(operation.selection_set, _fragments(document))}
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=5000, ge=100, le=100_000)
     max_query_aliases: int = Field(default=30, ge=1, le=1000)
     max_query_cost: int = Field(default=25_000, ge=100, le=10_000_000)
+    cache_max_entries: int = Field(default=5_000, ge=100, le=10_000_000)
     cache_namespace: str = Field(default="comptroller", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
 
     @field_validator("database_url")

@@ -13,8 +13,10 @@ MAX_PAGE_SIZE = 100
 NAME_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
 EMAIL_MAX_LENGTH = 254
-# IDs are positive database integers; anything longer than this cannot be one.
-ID_MAX_DIGITS = 18
+# IDs are positive database integers: INTEGER columns, but BIGINT for requests. A larger
+# number cannot name a row, and PostgreSQL refuses to compare a column with it.
+ID_MAX = 2**31 - 1
+BIG_ID_MAX = 2**63 - 1
 NANOS_PER_USD = 1_000_000_000
 # A price above $100,000 per million tokens is a typo, not a price.
 MAX_PRICE_PER_MILLION_USD = 100_000
@@ -22,9 +24,9 @@ MAX_PRICE_PER_MILLION_USD = 100_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def parse_id(value: str, argument: str) -> int:
+def parse_id(value: str, argument: str, maximum: int = ID_MAX) -> int:
     text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > ID_MAX_DIGITS or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) <= maximum:
         raise BadUserInput(argument, f"{value!r} is not a valid id")
     return int(text)
 

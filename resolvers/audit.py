@@ -3,7 +3,10 @@
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
+
 from models import AuditEvent
+from resolvers.data_versions import bump_catalog_version
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
 
 NEWEST_FIRST = Ordering(
@@ -19,10 +22,15 @@ async def record_event(
     target: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Call inside the transaction of the change it records, so both land or neither."""
-    return await AuditEvent.create(
+    """Call inside the transaction of the change it records, so both land or neither.
+
+    Every governance change is recorded here, so this is also where the catalog version
+    moves: cached answers that show names, roles or settings are keyed by it."""
+    event = await AuditEvent.create(
         actor_id=actor_id, project_id=project_id, action=action, target=target, details=details
     )
+    await bump_catalog_version(connections.get("default"))
+    return event
 
 
 async def audit_page(project_id: int, first: int, after: str | None) -> Page[AuditEvent]:

@@ -1,11 +1,13 @@
 """Versions that cached results are keyed by, so that no replica serves a stale one.
 
 - A project's data version (``DataVersion`` row ``project_id``): bumped with every change to
-  the project's requests, in the transaction that makes it.
-- The catalog version (the row ``CATALOG``): bumped after every other write (names, members,
-  roles, settings, models, users). Whole cached responses carry names, so they are keyed by
-  both. It starts at a random number, so that a database made anew never meets the entries a
-  shared cache (Redis) still holds for an older one.
+  the project's requests, in the transaction that makes it. Figures are keyed by it.
+- The catalog version (the row ``CATALOG``): bumped with every other change (names, members,
+  roles, settings, models, users), in its transaction: each is audited, and recording the
+  audit event bumps it. Whole cached answers carry names, so they are keyed by both.
+
+Both start at a random number, so that a database made anew (or restored from a backup)
+never meets the entries that a shared cache (Redis) still holds for another.
 """
 
 import secrets
@@ -28,23 +30,20 @@ class Versions:
 
 async def bump_version(connection: BaseDBAsyncClient, project_id: int) -> None:
     """Call inside the transaction that changes the data, so both commit or neither."""
-    (mark,) = bind_marks(connection, 1)
-    await connection.execute_query(
-        f"INSERT INTO project_data_versions (project_id, version) VALUES ({mark}, 1) "
-        "ON CONFLICT (project_id) DO UPDATE SET version = project_data_versions.version + 1",
-        [project_id],
-    )
+    await _bump(connection, project_id)
 
 
-async def bump_catalog_version() -> None:
-    """Call after the write has committed: a reader that saw the old version then only
-    keeps its result under a key nobody asks for again."""
-    connection = connections.get("default")
-    project, seed = bind_marks(connection, 2)
+async def bump_catalog_version(connection: BaseDBAsyncClient) -> None:
+    """Call inside the transaction that changes the catalog, so both commit or neither."""
+    await _bump(connection, CATALOG)
+
+
+async def _bump(connection: BaseDBAsyncClient, row: int) -> None:
+    mark, seed = bind_marks(connection, 2)
     await connection.execute_query(
-        f"INSERT INTO project_data_versions (project_id, version) VALUES ({project}, {seed}) "
+        f"INSERT INTO project_data_versions (project_id, version) VALUES ({mark}, {seed}) "
         "ON CONFLICT (project_id) DO UPDATE SET version = project_data_versions.version + 1",
-        [CATALOG, _seed()],
+        [row, _seed()],
     )
 
 
@@ -63,8 +62,8 @@ async def current_versions(project_id: int) -> Versions:
         [CATALOG, project_id],
     )
     found = {int(row["project_id"]): int(row["version"]) for row in rows}
-    if CATALOG not in found:
-        await bump_catalog_version()
+    if CATALOG not in found:  # a database that has not changed since it was made
+        await bump_catalog_version(connection)
         return await current_versions(project_id)
     return Versions(catalog=found[CATALOG], data=found.get(project_id, 0))
 

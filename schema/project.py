@@ -6,7 +6,7 @@ import strawberry
 
 from models import Project as ProjectRow
 from resolvers.api_tokens import list_api_tokens
-from resolvers.arguments import page_size, parse_id
+from resolvers.arguments import BIG_ID_MAX, page_size, parse_id
 from resolvers.assistants import list_assistants
 from resolvers.audit import audit_page
 from resolvers.members import members_page
@@ -99,7 +99,7 @@ class Project:
 
     @strawberry.field(extensions=project("read_requests"))
     async def request(self, id: strawberry.ID) -> Request | None:
-        return Request.from_model(await request_by_id(self.row_id, parse_id(id, "id")))
+        return Request.from_model(await request_by_id(self.row_id, parse_id(id, "id", BIG_ID_MAX)))
 
     @strawberry.field(extensions=project("read_usage"))
     async def usage(

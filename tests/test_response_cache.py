@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from graphql import parse
 
+from comptroller.cache import ResultCache
 from comptroller.response_cache import cacheable_project
-from models import PersonalAccessToken, ProjectRole
+from models import DataVersion, PersonalAccessToken, ProjectRole
+from resolvers.data_versions import CATALOG
 from tests.factories import (
     grant,
     make_api_token,
@@ -142,3 +144,37 @@ async def test_viewers_with_other_roles_get_their_own_answers(api: GraphQLClient
 )
 def test_only_dashboard_documents_qualify(document: str, argument: tuple[str, str] | None) -> None:
     assert cacheable_project(parse(document), None) == argument
+
+
+async def test_only_committed_governance_changes_move_the_catalog_version(
+    api: GraphQLClient,
+) -> None:
+    project = await make_project()
+    assistant = await make_assistant(project)
+    admin, admin_token = await make_user()
+    await grant(admin, project, ProjectRole.PROJECT_ADMIN)
+    reader, reader_token = await make_user()
+    await grant(reader, project, ProjectRole.ASSISTANT_USER)
+    rename = {"id": str(assistant.id), "name": unique("renamed")}
+
+    async def catalog() -> int:
+        row = await DataVersion.get(project_id=CATALOG)
+        return int(row.version)
+
+    (await api(RENAME, rename, admin_token)).ok()  # the catalog row exists from here on
+    before = await catalog()
+    # Refused, anonymous or empty: nothing changed, so nothing is invalidated.
+    assert (await api(RENAME, rename, reader_token)).codes == ["FORBIDDEN"]
+    assert (await api(RENAME, rename)).codes == ["UNAUTHENTICATED"]
+    assert (await api("mutation { __typename }")).ok()
+    assert await catalog() == before
+    (await api(RENAME, rename, admin_token)).ok()
+    assert await catalog() == before + 1
+
+
+async def test_the_in_process_cache_forgets_its_oldest_entries_beyond_its_bound() -> None:
+    cache = ResultCache("memory://", unique("bounded"), max_entries=100)
+    for index in range(250):
+        await cache.set(f"key{index}", index, ttl_seconds=60)
+    assert [await cache.get(f"key{i}") for i in (0, 149, 150, 249)] == [None, None, 150, 249]
+    await cache.close()
