@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +32,11 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 class GraphQLView(GraphQL[Context, None]):
     """Authenticates the caller, builds the request's typed context, shapes every error."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        # A 1,000-record batch is ~500 kB: orjson reads it in a third of json's time (and
+        # raises a json.JSONDecodeError subclass, which Strawberry answers with a 400).
+        return orjson.loads(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         # The view parses documents itself before the schema's extensions see them, so its
