@@ -1,8 +1,6 @@
 """The ASGI application: routes, the lifespan that owns start-up, and the GraphQL view."""
 
 import logging
-import re
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,11 +21,13 @@ from comptroller.cache import ResultCache
 from comptroller.context import Context, build_context
 from comptroller.database import database_answers, tortoise_config
 from comptroller.error_reporting import shape_errors
+from comptroller.ingestion_route import ingestion_route
+from comptroller.request_ids import request_id_of
 from comptroller.settings import Settings, get_settings
 from schema import build_schema
+from schema.records_coercion import RecordsCoercer
 
 logger = logging.getLogger("comptroller")
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -54,17 +54,6 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request_id_of(request),
             request=request,
         )
-
-
-def request_id_of(request: Request) -> str:
-    """The id that ties a client's error to the server's log line: the caller's
-    ``X-Request-Id`` when it sends a sane one, else a new one, fixed for the request."""
-    known: str | None = getattr(request.state, "request_id", None)
-    if known is None:
-        given = request.headers.get("x-request-id", "")
-        known = given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        request.state.request_id = known
-    return known
 
 
 async def healthz(_: Request) -> Response:
@@ -103,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
+            ingestion_route(RecordsCoercer(schema._schema)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

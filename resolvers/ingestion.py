@@ -91,8 +91,7 @@ async def record_requests(
 
     ``token_id`` is the recording API token (the default ``apiTokenId``); None for imports.
     """
-    if len(records) > MAX_BATCH:
-        raise BadUserInput("records", f"at most {MAX_BATCH} records per call")
+    check_batch_size(len(records))
     parsed = [_parse(index, record) for index, record in enumerate(records)]
     rows = await _resolve(project_id, token_id, parsed)
     unique = _first_of_each(rows)
@@ -107,6 +106,11 @@ async def record_requests(
             connection, [(row.key, row.sums) for row in unique if row.external_id in stored]
         )
     return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
+
+
+def check_batch_size(count: int) -> None:
+    if count > MAX_BATCH:
+        raise BadUserInput("records", f"at most {MAX_BATCH} records per call")
 
 
 @dataclass(frozen=True)
