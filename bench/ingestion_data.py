@@ -155,7 +155,10 @@ def batches(records: Sequence[T], size: int = BATCH) -> list[Sequence[T]]:
     return [records[start : start + size] for start in range(0, len(records), size)]
 
 
-def body_of(batch: Sequence[dict[str, Any]]) -> bytes:
+def body_of(batch: Sequence[dict[str, Any]], route: str = "graphql") -> bytes:
+    """The request body of ``batch`` for the GraphQL or the plain-JSON route."""
+    if route == "json":
+        return json.dumps({"records": list(batch)}).encode()
     return json.dumps({"query": RECORD_REQUESTS, "variables": {"records": list(batch)}}).encode()
 
 
