@@ -33,6 +33,7 @@ from comptroller.context import build_context
 from comptroller.settings import REPOSITORY_ROOT
 from resolvers.data_versions import bump_version
 from resolvers.ingestion import (
+    FUTURE_TOLERANCE,
     _first_of_each,
     _insert_new,
     _parse,
@@ -147,7 +148,8 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
     async def resolver(records: list[dict[str, Any]]) -> None:
         inputs = [to_record_input(record) for record in records]
         marks = [time.perf_counter()]
-        parsed = [_parse(index, record) for index, record in enumerate(inputs)]
+        latest = datetime.now(UTC) + FUTURE_TOLERANCE
+        parsed = [_parse(index, record, latest) for index, record in enumerate(inputs)]
         marks.append(time.perf_counter())
         rows = _first_of_each(await _resolve(project_id, token_id, parsed))
         marks.append(time.perf_counter())
