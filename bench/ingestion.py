@@ -4,7 +4,8 @@
 (the baseline), on SQLite and PostgreSQL (+ Redis).
 
     .venv/bin/python -m bench.ingestion [--backend sqlite|postgres|both] [--records 50000]
-        [--route graphql|json|both] [--workers 1] [--concurrency 2] [--profile]
+        [--route graphql|json|both] [--workers 1] [--concurrency 2] [--history-days 30]
+        [--profile]
 
 Prints records/s end to end per route for one sequential client and for ``--concurrency``
 clients at once, the raw insert's rows/s (SQLite ``executemany`` in one transaction,
@@ -29,7 +30,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from tortoise import Tortoise, connections
 from bench.ingestion_data import (
     BATCH,
     CLIENT_TOKENS,
+    HISTORY,
     USERS,
     World,
     batches,
@@ -217,48 +219,45 @@ async def count_stored(project_id: int) -> tuple[int, int]:
     return int(rows[0]["n"]), int(sums[0]["n"])
 
 
-async def measure(
-    name: str, total: int, workers: int, concurrency: int, profile: bool, routes: Sequence[str]
-) -> bool:
+@dataclass(frozen=True)
+class Options:
+    records: int  # per run
+    workers: int
+    concurrency: int  # clients in the second run
+    routes: tuple[str, ...]
+    history: timedelta  # the spread of createdAt
+    profile: bool
+
+
+async def measure(name: str, options: Options) -> bool:
     rng = random.Random(20_260_101)
     with tempfile.TemporaryDirectory(prefix="bench-ingestion-") as temp:
         folder = Path(temp)
         async with (
             database(name, folder) as (url, cache_url, sqlite_path),
-            serving(name, url, cache_url, folder, workers=workers) as backend,
+            serving(name, url, cache_url, folder, workers=options.workers) as backend,
         ):
             await Tortoise.init(config=tortoise_config(url))
             try:
-                return await measure_on(
-                    name, backend, sqlite_path, rng, total, workers, concurrency, profile, routes
-                )
+                return await measure_on(name, backend, sqlite_path, rng, options)
             finally:
                 await Tortoise.close_connections()
 
 
 async def measure_on(
-    name: str,
-    backend: Backend,
-    sqlite_path: Path | None,
-    rng: random.Random,
-    total: int,
-    workers: int,
-    concurrency: int,
-    profile: bool,
-    routes: Sequence[str],
+    name: str, backend: Backend, sqlite_path: Path | None, rng: random.Random, options: Options
 ) -> bool:
     started = time.perf_counter()
     world = await make_world()
     print(
-        f"[{name}] server {backend.server_url}, {workers} worker(s), cache {backend.cache_url}; "
-        f"{len(world.models)} models, {len(world.assistants)} assistants, {USERS} members, "
-        f"{1 + CLIENT_TOKENS} API tokens (setup {time.perf_counter() - started:.1f} s)"
+        f"[{name}] server {backend.server_url}, {options.workers} worker(s), cache "
+        f"{backend.cache_url}; {len(world.models)} models, {len(world.assistants)} assistants, "
+        f"{USERS} members, {1 + CLIENT_TOKENS} API tokens, createdAt over the last "
+        f"{options.history} (setup {time.perf_counter() - started:.1f} s)"
     )
-    sequential = await throughput(
-        name, backend, sqlite_path, world, rng, total, concurrency, routes
-    )
+    sequential = await throughput(name, backend, sqlite_path, world, rng, options)
     one = sequential.get("graphql")
-    if one is not None and (profile or one.rate < TARGET_RECORDS_PER_SECOND):
+    if one is not None and (options.profile or one.rate < TARGET_RECORDS_PER_SECOND):
         # The records and rows above are gone; a small heap, as in the server, keeps the
         # cyclic garbage collector's full passes from inflating the in-process figures.
         gc.collect()
@@ -283,15 +282,16 @@ async def throughput(
     sqlite_path: Path | None,
     world: World,
     rng: random.Random,
-    total: int,
-    concurrency: int,
-    routes: Sequence[str],
+    options: Options,
 ) -> dict[str, Run]:
     """The HTTP runs and the raw insert; prints their figures, returns each route's
     sequential run. The routes take turns at each step, so neither gets the emptier table."""
+    total, concurrency, routes, history = (
+        options.records, options.concurrency, options.routes, options.history
+    )  # fmt: skip
     now = datetime.now(UTC)
     records = {
-        (route, step): make_records(rng, world, f"{route}-{step}", count, now)
+        (route, step): make_records(rng, world, f"{route}-{step}", count, now, history)
         for route in routes
         for step, count in (("warm", WARMUP_BATCHES * BATCH), ("seq", total), ("conc", total))
     }
@@ -317,7 +317,8 @@ async def throughput(
     sqlite = sqlite_path is not None
     rows = raw_rows(world, records[routes[0], "seq"], sqlite=sqlite)
     raw_seconds = await raw_insert(backend.database_url, sqlite_path, rows, len(rows))
-    batched_rows = raw_rows(world, make_records(rng, world, "raw", total, now), sqlite=sqlite)
+    batched = make_records(rng, world, "raw", total, now, history)
+    batched_rows = raw_rows(world, batched, sqlite=sqlite)
     batched_seconds = await raw_insert(backend.database_url, sqlite_path, batched_rows, BATCH)
     world.raw_sent += len(rows) + len(batched_rows)
     raw_rate = len(rows) / raw_seconds
@@ -361,18 +362,27 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="clients in the 2nd run")
     parser.add_argument("--route", choices=[*ROUTES, "both"], default="both")
     parser.add_argument(
+        "--history-days",
+        type=float,
+        default=HISTORY.total_seconds() / 86_400,
+        help="spread of createdAt (default 30: a backfill; a live gateway's span is seconds)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="break down a GraphQL batch even when on target"
     )
     args = parser.parse_args()
     if args.records < BATCH or args.records % BATCH:
         parser.error(f"--records must be a positive multiple of {BATCH}")
-    routes = ROUTES if args.route == "both" else (args.route,)
+    options = Options(
+        records=args.records,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        routes=ROUTES if args.route == "both" else (args.route,),
+        history=timedelta(days=args.history_days),
+        profile=args.profile,
+    )
     if args.backend != "both":
-        ok = asyncio.run(
-            measure(
-                args.backend, args.records, args.workers, args.concurrency, args.profile, routes
-            )
-        )
+        ok = asyncio.run(measure(args.backend, options))
         if not ok:
             sys.exit("FAILED: the rows stored do not match the records sent")
         return
@@ -382,6 +392,7 @@ def main() -> None:
         command = [sys.executable, "-m", "bench.ingestion", "--backend", backend]
         command += ["--records", str(args.records), "--workers", str(args.workers)]
         command += ["--concurrency", str(args.concurrency), "--route", args.route]
+        command += ["--history-days", str(args.history_days)]
         command += ["--profile"] if args.profile else []
         if subprocess.run(command, check=False).returncode != 0:  # noqa: S603
             failed.append(backend)
