@@ -192,3 +192,23 @@ async def test_both_routes_at_once_store_each_record_once(api: GraphQLClient) ->
     assert await stored_external_ids(project) == [f"r-{i:04d}" for i in range(450)]
     assert await Request.filter(project_id=project.id).count() == 450
     await assert_rollups_equal_requests(project)
+
+
+@pytest.mark.parametrize("route", ["graphql", "json"])
+async def test_ids_sent_as_numbers_are_read_as_ids_on_both_routes(
+    api: GraphQLClient, route: str
+) -> None:
+    # given: GraphQL's ID accepts an integer; so must both routes, alike
+    project = await make_project()
+    model = await make_model()
+    _, secret = await make_api_token(project)
+
+    # when
+    response = await Gateway(api, route).record(
+        secret, [record("numeric", model, modelId=model.id, cost=1)]
+    )
+
+    # then
+    assert response.ok()["recordRequests"] == {"accepted": 1, "duplicates": 0}
+    row = await Request.get(project_id=project.id)
+    assert (row.model_id, row.cost_nanos) == (model.id, 1_000_000_000)
