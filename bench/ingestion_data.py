@@ -114,9 +114,16 @@ async def make_world() -> World:
 
 
 def make_records(
-    rng: random.Random, world: World, prefix: str, count: int, now: datetime
+    rng: random.Random,
+    world: World,
+    prefix: str,
+    count: int,
+    now: datetime,
+    history: timedelta = HISTORY,
 ) -> list[dict[str, Any]]:
-    """Records as the gateway sends them (GraphQL names), createdAt over the last 30 days."""
+    """Records as the gateway sends them (GraphQL names), createdAt over the last
+    ``history`` (30 days: a backfill's spread, the worst case for every index on
+    created_at; a live gateway's records span seconds)."""
     records = []
     for number in range(count):
         assistant: Assistant | None = None
@@ -128,7 +135,7 @@ def make_records(
         failed = rng.random() < ERROR_RATE
         record: dict[str, Any] = {
             "externalId": f"{prefix}-{number:07d}",
-            "createdAt": (now - HISTORY * rng.random()).isoformat(),
+            "createdAt": (now - history * rng.random()).isoformat(),
             "status": "ERROR" if failed else "SUCCESS",
             "durationMs": int(rng.lognormvariate(6.5, 0.8)),
             "modelId": str(model_id),
@@ -155,7 +162,10 @@ def batches(records: Sequence[T], size: int = BATCH) -> list[Sequence[T]]:
     return [records[start : start + size] for start in range(0, len(records), size)]
 
 
-def body_of(batch: Sequence[dict[str, Any]]) -> bytes:
+def body_of(batch: Sequence[dict[str, Any]], route: str = "graphql") -> bytes:
+    """The request body of ``batch`` for the GraphQL or the plain-JSON route."""
+    if route == "json":
+        return json.dumps({"records": list(batch)}).encode()
     return json.dumps({"query": RECORD_REQUESTS, "variables": {"records": list(batch)}}).encode()
 
 

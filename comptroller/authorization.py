@@ -96,6 +96,13 @@ class Authorizer:
         assert isinstance(self.principal, ApiClientPrincipal)
         return self.principal
 
+    def require_gateway(self, action: str) -> ApiClientPrincipal:
+        """The calling API client, allowed ``action`` on its own project (GraphQL's
+        ``GatewayPermission`` and the plain-JSON ingestion route both ask here)."""
+        client = self.require_client()
+        self.require(client.project_id, action)
+        return client
+
     def platform_actions(self) -> frozenset[str]:
         if self._platform_actions is None:
             self._platform_actions = self._policy.actions(self.require_principal(), PLATFORM)

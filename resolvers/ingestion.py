@@ -76,7 +76,9 @@ class RecordOutcome:
     duplicates: int
 
 
-@dataclass(frozen=True)
+# Private rows built 1,000 times a batch: slotted and not frozen, a frozen dataclass's
+# __init__ costs twice as much.
+@dataclass(slots=True)
 class _Row:
     values: tuple[object, ...]
     external_id: str
@@ -91,9 +93,9 @@ async def record_requests(
 
     ``token_id`` is the recording API token (the default ``apiTokenId``); None for imports.
     """
-    if len(records) > MAX_BATCH:
-        raise BadUserInput("records", f"at most {MAX_BATCH} records per call")
-    parsed = [_parse(index, record) for index, record in enumerate(records)]
+    check_batch_size(len(records))
+    latest = datetime.now(UTC) + FUTURE_TOLERANCE
+    parsed = [_parse(index, record, latest) for index, record in enumerate(records)]
     rows = await _resolve(project_id, token_id, parsed)
     unique = _first_of_each(rows)
     if not unique:
@@ -109,7 +111,12 @@ async def record_requests(
     return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
 
 
-@dataclass(frozen=True)
+def check_batch_size(count: int) -> None:
+    if count > MAX_BATCH:
+        raise BadUserInput("records", f"at most {MAX_BATCH} records per call")
+
+
+@dataclass(slots=True)
 class _Parsed:
     index: int
     record: RecordInput
@@ -121,8 +128,9 @@ class _Parsed:
     cost_nanos: int | None
 
 
-def _parse(index: int, record: RecordInput) -> _Parsed:
-    """Checks that need no database, naming ``records[i].field`` on failure."""
+def _parse(index: int, record: RecordInput, latest: datetime) -> _Parsed:
+    """Checks that need no database, naming ``records[i].field`` on failure; ``latest`` is
+    the last acceptable ``createdAt`` (now, plus the clock drift tolerated)."""
 
     def bad(field: str, problem: str) -> BadUserInput:
         return BadUserInput(f"records[{index}].{field}", problem)
@@ -133,7 +141,7 @@ def _parse(index: int, record: RecordInput) -> _Parsed:
     if created_at.tzinfo is None or created_at.utcoffset() is None:
         raise bad("createdAt", "must carry a UTC offset")
     created_at = created_at.astimezone(UTC)
-    if created_at > datetime.now(UTC) + FUTURE_TOLERANCE:
+    if created_at > latest:
         raise bad("createdAt", "is more than 5 minutes in the future")
     if created_at < EARLIEST:
         raise bad("createdAt", "is before 2000-01-01")

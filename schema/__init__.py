@@ -18,11 +18,17 @@ from comptroller.query_cost import cost_rule
 from comptroller.response_cache import ResponseCaching
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.records_coercion import records_executor
 from schema.scalars import SCALAR_MAP
 from schema.validation_cache import ValidationCacheByText
 
 
 class Schema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read at every execution; it needs the GraphQL schema, which exists only now.
+        self.execution_context_class = records_executor(self._schema)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log nothing here: ``ErrorShaping`` logs the unexpected errors, with request ids,
         and an error the client caused (a denied field, a bad argument) is no incident."""

@@ -97,9 +97,7 @@ class GatewayPermission(BasePermission):
         self.action = action
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        authorizer = info.context.authorizer
-        client = authorizer.require_client()
-        authorizer.require(client.project_id, self.action)
+        info.context.authorizer.require_gateway(self.action)
         return True
 
 

@@ -35,13 +35,10 @@ from tests.factories import (
     make_user,
     make_world,
 )
+from tests.gateway_client import ROUTES, Gateway
 from tests.graphql_client import GraphQLClient, Response
 from tests.snapshots import snapshot
 
-RECORD_REQUESTS = """
-mutation($records: [RequestRecordInput!]!) {
-  recordRequests(records: $records) { accepted duplicates }
-}"""
 REQUEST = """
 query($p: ID!, $id: ID!) {
   project(id: $p) {
@@ -76,17 +73,20 @@ def record(external_id: str, model: AiModel, **fields: Any) -> dict[str, Any]:
     }
 
 
-async def record_requests(
-    api: GraphQLClient, secret: str, records: list[dict[str, Any]]
-) -> Response:
-    return await api(RECORD_REQUESTS, {"records": records}, secret)
+@pytest.fixture(params=ROUTES)
+def gateway(request: pytest.FixtureRequest, api: GraphQLClient) -> Gateway:
+    """Every recording test runs through both routes: GraphQL and plain JSON."""
+    return Gateway(api, request.param)
 
 
-async def recorded(
-    api: GraphQLClient, secret: str, records: list[dict[str, Any]]
-) -> dict[str, int]:
+async def record_requests(gateway: Gateway, secret: str, records: list[dict[str, Any]]) -> Response:
+    return await gateway.record(secret, records)
+
+
+async def recorded(gateway: Gateway, secret: str, records: list[dict[str, Any]]) -> dict[str, int]:
     """The payload of a call that must succeed."""
-    payload: dict[str, int] = (await record_requests(api, secret, records)).ok()["recordRequests"]
+    response = await record_requests(gateway, secret, records)
+    payload: dict[str, int] = response.ok()["recordRequests"]
     return payload
 
 
@@ -191,15 +191,15 @@ async def gateway_project(**settings: Any) -> tuple[Project, AiModel, ApiToken, 
 
 
 async def test_recording_the_same_batch_twice_stores_each_record_once(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given
     project, model, _, secret = await gateway_project()
     batch = [record(f"r-{i}", model, createdAt=at(i)) for i in range(5)]
 
     # when
-    first = await recorded(api, secret, batch)
-    second = await recorded(api, secret, batch)
+    first = await recorded(gateway, secret, batch)
+    second = await recorded(gateway, secret, batch)
 
     # then
     assert first == {"accepted": 5, "duplicates": 0}
@@ -210,7 +210,7 @@ async def test_recording_the_same_batch_twice_stores_each_record_once(
 
 
 async def test_a_repeated_external_id_within_a_batch_is_a_duplicate_of_the_first(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given
     project, model, _, secret = await gateway_project()
@@ -222,7 +222,7 @@ async def test_a_repeated_external_id_within_a_batch_is_a_duplicate_of_the_first
     ]
 
     # when
-    payload = await recorded(api, secret, batch)
+    payload = await recorded(gateway, secret, batch)
 
     # then
     assert payload == {"accepted": 2, "duplicates": 2}
@@ -232,7 +232,7 @@ async def test_a_repeated_external_id_within_a_batch_is_a_duplicate_of_the_first
 
 
 async def test_the_same_external_id_in_another_project_is_another_record(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given
     first_project, model, _, first_secret = await gateway_project()
@@ -240,8 +240,8 @@ async def test_the_same_external_id_in_another_project_is_another_record(
     _, second_secret = await make_api_token(second_project)
 
     # when
-    first = await recorded(api, first_secret, [record("shared", model)])
-    second = await recorded(api, second_secret, [record("shared", model)])
+    first = await recorded(gateway, first_secret, [record("shared", model)])
+    second = await recorded(gateway, second_secret, [record("shared", model)])
 
     # then
     assert first == second == {"accepted": 1, "duplicates": 0}
@@ -250,7 +250,7 @@ async def test_the_same_external_id_in_another_project_is_another_record(
 
 
 async def test_concurrent_batches_with_overlapping_ids_store_each_record_once(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given: two gateways replaying overlapping windows at the same moment
     project, model, _, secret = await gateway_project()
@@ -259,7 +259,7 @@ async def test_concurrent_batches_with_overlapping_ids_store_each_record_once(
 
     # when
     responses = await asyncio.gather(
-        record_requests(api, secret, first), record_requests(api, secret, second)
+        record_requests(gateway, secret, first), record_requests(gateway, secret, second)
     )
 
     # then
@@ -285,7 +285,7 @@ async def server_waits_for_a_lock(backend: Backend) -> None:
 
 
 async def test_batches_naming_the_same_ids_in_another_order_do_not_deadlock(
-    api: GraphQLClient, backend: Backend
+    gateway: Gateway, backend: Backend
 ) -> None:
     if backend.name != "postgres":
         pytest.skip("SQLite runs one write transaction at a time: no lock order to get wrong")
@@ -300,7 +300,7 @@ async def test_batches_naming_the_same_ids_in_another_order_do_not_deadlock(
 
         # when: a batch names "b" then "a", and the concurrent writer then stores "b"
         call = asyncio.create_task(
-            record_requests(api, secret, [record("b", model), record("a", model)])
+            record_requests(gateway, secret, [record("b", model), record("a", model)])
         )
         await server_waits_for_a_lock(backend)
         await Request.create(external_id="b", using_db=concurrent, **row)
@@ -343,7 +343,7 @@ BAD_RECORDS: list[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]] =
     ("field", "change"), [pytest.param(f, c, id=name) for name, f, c in BAD_RECORDS]
 )
 async def test_a_batch_with_one_bad_record_stores_nothing_and_names_it(
-    api: GraphQLClient, field: str, change: Callable[[dict[str, str]], dict[str, Any]]
+    gateway: Gateway, field: str, change: Callable[[dict[str, str]], dict[str, Any]]
 ) -> None:
     # given: a project with data already, and a batch whose last record is bad
     project, model, _, secret = await gateway_project()
@@ -358,7 +358,7 @@ async def test_a_batch_with_one_bad_record_stores_nothing_and_names_it(
         "foreign_token": str((await make_api_token(other_project))[0].id),
         "outsider": str(outsider.id),
     }
-    await recorded(api, secret, [record("existing", model)])
+    await recorded(gateway, secret, [record("existing", model)])
     before = await snapshot(project)
     rollups_before = await rollups_from_requests(project)
     good = {"assistantId": str(assistant.id), "userId": str(member.id)}
@@ -366,7 +366,7 @@ async def test_a_batch_with_one_bad_record_stores_nothing_and_names_it(
     batch.append(record("r-4", model, **good) | change(ids))
 
     # when
-    response = await record_requests(api, secret, batch)
+    response = await record_requests(gateway, secret, batch)
 
     # then
     assert bad_argument(response) == f"records[4].{field}"
@@ -377,15 +377,15 @@ async def test_a_batch_with_one_bad_record_stores_nothing_and_names_it(
 
 
 async def test_a_rejected_batch_stores_nothing_even_with_a_duplicate_in_it(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given
     project, model, _, secret = await gateway_project()
-    await recorded(api, secret, [record("existing", model)])
+    await recorded(gateway, secret, [record("existing", model)])
 
     # when
     response = await record_requests(
-        api,
+        gateway,
         secret,
         [record("existing", model), record("new", model), record("bad", model, inputTokens=-5)],
     )
@@ -410,13 +410,13 @@ LIMITS: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 @pytest.mark.parametrize("limit", LIMITS)
-async def test_records_at_the_limits_are_accepted(api: GraphQLClient, limit: str) -> None:
+async def test_records_at_the_limits_are_accepted(gateway: Gateway, limit: str) -> None:
     # given
     project, model, _, secret = await gateway_project()
     change = LIMITS[limit]()
 
     # when
-    payload = await recorded(api, secret, [record("edge", model) | change])
+    payload = await recorded(gateway, secret, [record("edge", model) | change])
 
     # then
     assert payload == {"accepted": 1, "duplicates": 0}
@@ -429,14 +429,14 @@ async def test_records_at_the_limits_are_accepted(api: GraphQLClient, limit: str
     )
 
 
-async def test_a_created_at_with_an_offset_is_stored_as_that_instant(api: GraphQLClient) -> None:
+async def test_a_created_at_with_an_offset_is_stored_as_that_instant(gateway: Gateway) -> None:
     # given
     project, model, _, secret = await gateway_project()
     instant = HOUR + timedelta(minutes=7, seconds=30, microseconds=123456)
     written = instant.astimezone(timezone(timedelta(hours=5, minutes=45)))
 
     # when
-    await recorded(api, secret, [record("offset", model, createdAt=written.isoformat())])
+    await recorded(gateway, secret, [record("offset", model, createdAt=written.isoformat())])
 
     # then
     row = await Request.get(project_id=project.id)
@@ -445,13 +445,13 @@ async def test_a_created_at_with_an_offset_is_stored_as_that_instant(api: GraphQ
     await assert_rollups_equal_requests(project)
 
 
-async def test_more_than_a_thousand_records_are_refused(api: GraphQLClient) -> None:
+async def test_more_than_a_thousand_records_are_refused(gateway: Gateway) -> None:
     # given
     project, model, _, secret = await gateway_project()
     batch = [record(f"r-{i}", model) for i in range(1001)]
 
     # when
-    response = await record_requests(api, secret, batch)
+    response = await record_requests(gateway, secret, batch)
 
     # then
     assert bad_argument(response) == "records"
@@ -497,7 +497,7 @@ def test_a_given_cost_is_stored_as_the_decimal_the_client_wrote(usd: float, nano
 
 
 async def test_two_thousand_micro_dollar_requests_cost_exactly_two_thousandths(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given
     project, model, _, secret = await gateway_project()
@@ -507,7 +507,7 @@ async def test_two_thousand_micro_dollar_requests_cost_exactly_two_thousandths(
     ]
 
     # when
-    payloads = [await recorded(api, secret, batch) for batch in batches]
+    payloads = [await recorded(gateway, secret, batch) for batch in batches]
 
     # then
     assert payloads == [{"accepted": 1000, "duplicates": 0}] * 2
@@ -526,42 +526,42 @@ async def request_cost(api: GraphQLClient, project: Project, row: Request, token
 
 
 async def test_a_cost_left_out_comes_from_the_model_prices_at_recording_time(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given: $2.50 per million input tokens, $10 per million output tokens
     project, model, _, secret = await gateway_project()
     member, member_token = await make_user()
     await grant(member, project, ProjectRole.PROJECT_MEMBER)
-    await recorded(api, secret, [record("before", model, inputTokens=1000, outputTokens=500)])
+    await recorded(gateway, secret, [record("before", model, inputTokens=1000, outputTokens=500)])
 
     # when: the price changes afterwards
     model.input_price_per_million_nanos = 5 * NANOS_PER_USD
     model.output_price_per_million_nanos = 20 * NANOS_PER_USD
     await model.save()
-    await recorded(api, secret, [record("after", model, inputTokens=1000, outputTokens=500)])
+    await recorded(gateway, secret, [record("after", model, inputTokens=1000, outputTokens=500)])
 
     # then: the first request keeps the old prices and cost
     before = await Request.get(project_id=project.id, external_id="before")
     assert before.cost_nanos == 7_500_000
     assert before.input_price_per_million_nanos == 2_500_000_000
     assert before.output_price_per_million_nanos == 10_000_000_000
-    assert await request_cost(api, project, before, member_token) == 0.0075
+    assert await request_cost(gateway.api, project, before, member_token) == 0.0075
     after = await Request.get(project_id=project.id, external_id="after")
     assert after.cost_nanos == 15_000_000
     assert after.input_price_per_million_nanos == 5_000_000_000
     assert after.output_price_per_million_nanos == 20_000_000_000
-    assert await request_cost(api, project, after, member_token) == 0.015
+    assert await request_cost(gateway.api, project, after, member_token) == 0.015
     await assert_rollups_equal_requests(project)
 
 
-async def test_a_computed_cost_rounds_to_the_nearest_nano_dollar(api: GraphQLClient) -> None:
+async def test_a_computed_cost_rounds_to_the_nearest_nano_dollar(gateway: Gateway) -> None:
     # given: 1.5 and 0.4 nano-USD per token
     project, _, _, secret = await gateway_project()
     model = await make_model(input_usd=0.0015, output_usd=0.0004)
 
     # when
     await recorded(
-        api,
+        gateway,
         secret,
         [
             record("half", model, inputTokens=1, outputTokens=0),  # 1.5 -> 2
@@ -579,13 +579,13 @@ async def test_a_computed_cost_rounds_to_the_nearest_nano_dollar(api: GraphQLCli
     assert costs == {"half": 2, "below-half": 0, "sum-first": 2, "many": 1_500_003}
 
 
-async def test_a_given_cost_wins_over_the_model_prices(api: GraphQLClient) -> None:
+async def test_a_given_cost_wins_over_the_model_prices(gateway: Gateway) -> None:
     # given
     project, model, _, secret = await gateway_project()
 
     # when
     await recorded(
-        api, secret, [record("given", model, cost=0.5, inputTokens=1000, outputTokens=500)]
+        gateway, secret, [record("given", model, cost=0.5, inputTokens=1000, outputTokens=500)]
     )
 
     # then
@@ -600,7 +600,7 @@ async def test_a_given_cost_wins_over_the_model_prices(api: GraphQLClient) -> No
 
 @pytest.mark.parametrize("store", [True, False])
 async def test_content_is_kept_only_when_the_project_stores_it(
-    api: GraphQLClient, store: bool
+    gateway: Gateway, store: bool
 ) -> None:
     # given
     project, model, _, secret = await gateway_project(store_request_content=store)
@@ -609,14 +609,15 @@ async def test_content_is_kept_only_when_the_project_stores_it(
     content = {"input": "What is 2+2?", "output": "4", "errorMessage": "upstream said hi"}
 
     # when
-    await recorded(api, secret, [record("r", model, status="ERROR", **content)])
+    await recorded(gateway, secret, [record("r", model, status="ERROR", **content)])
 
     # then
     row = await Request.get(project_id=project.id)
     assert (row.input, row.output, row.error_message) == (
         ("What is 2+2?", "4", "upstream said hi") if store else (None, None, "upstream said hi")
     )
-    shown = (await api(REQUEST, {"p": str(project.id), "id": str(row.id)}, member_token)).ok()
+    ids = {"p": str(project.id), "id": str(row.id)}
+    shown = (await gateway.api(REQUEST, ids, member_token)).ok()
     request = shown["project"]["request"]
     assert (request["input"], request["output"], request["errorMessage"]) == (
         row.input,
@@ -625,14 +626,14 @@ async def test_content_is_kept_only_when_the_project_stores_it(
     )
 
 
-async def test_the_api_token_defaults_to_the_one_recording(api: GraphQLClient) -> None:
+async def test_the_api_token_defaults_to_the_one_recording(gateway: Gateway) -> None:
     # given
     project, model, recording_token, secret = await gateway_project()
     client_token, _ = await make_api_token(project)
 
     # when
     await recorded(
-        api,
+        gateway,
         secret,
         [record("default", model), record("named", model, apiTokenId=str(client_token.id))],
     )
@@ -645,7 +646,7 @@ async def test_the_api_token_defaults_to_the_one_recording(api: GraphQLClient) -
     await assert_rollups_equal_requests(project)
 
 
-async def test_rollups_equal_the_raw_sums_after_several_batches(api: GraphQLClient) -> None:
+async def test_rollups_equal_the_raw_sums_after_several_batches(gateway: Gateway) -> None:
     # given: every dimension, with and without values, over several buckets
     project, model, _, secret = await gateway_project()
     other_model = await make_model(input_usd=0.15, output_usd=0.6)
@@ -679,9 +680,9 @@ async def test_rollups_equal_the_raw_sums_after_several_batches(api: GraphQLClie
 
     # when: overlapping batches, in a different order each
     results = [
-        await recorded(api, secret, [varied(i) for i in range(0, 40)]),
-        await recorded(api, secret, [varied(i) for i in reversed(range(30, 70))]),
-        await recorded(api, secret, [varied(i) for i in range(60, 90, 2)]),
+        await recorded(gateway, secret, [varied(i) for i in range(0, 40)]),
+        await recorded(gateway, secret, [varied(i) for i in reversed(range(30, 70))]),
+        await recorded(gateway, secret, [varied(i) for i in range(60, 90, 2)]),
     ]
 
     # then
@@ -702,7 +703,7 @@ UNAUTHENTICATED = ("anonymous", "unknown_token", "revoked_token", "expired_token
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
-async def test_only_a_project_api_token_may_record(api: GraphQLClient, principal: str) -> None:
+async def test_only_a_project_api_token_may_record(gateway: Gateway, principal: str) -> None:
     # given
     world = await make_world()
     member = world.users["project_member"]
@@ -719,7 +720,7 @@ async def test_only_a_project_api_token_may_record(api: GraphQLClient, principal
     rollups_before = await rollups_from_requests(world.project)
 
     # when
-    response = await record_requests(api, world.tokens[principal] or "", batch)
+    response = await record_requests(gateway, world.tokens[principal] or "", batch)
 
     # then
     if principal == "api_token":
@@ -737,7 +738,7 @@ async def test_only_a_project_api_token_may_record(api: GraphQLClient, principal
 
 
 @pytest.mark.parametrize("kind", ["revoked", "expired"])
-async def test_a_revoked_or_expired_api_token_may_not_record(api: GraphQLClient, kind: str) -> None:
+async def test_a_revoked_or_expired_api_token_may_not_record(gateway: Gateway, kind: str) -> None:
     # given
     project = await make_project()
     model = await make_model()
@@ -748,14 +749,14 @@ async def test_a_revoked_or_expired_api_token_may_not_record(api: GraphQLClient,
     )
 
     # when
-    response = await record_requests(api, secret, [record("r", model)])
+    response = await record_requests(gateway, secret, [record("r", model)])
 
     # then
     assert response.codes == ["UNAUTHENTICATED"], response.raw
     assert await stored_external_ids(project) == []
 
 
-async def test_an_api_token_records_into_its_own_project_only(api: GraphQLClient) -> None:
+async def test_an_api_token_records_into_its_own_project_only(gateway: Gateway) -> None:
     # given: two projects, each with a gateway token
     home, model, _, secret = await gateway_project()
     elsewhere = await make_project()
@@ -765,7 +766,7 @@ async def test_an_api_token_records_into_its_own_project_only(api: GraphQLClient
 
     # when: the home token names the other project's assistant
     refused = await record_requests(
-        api, secret, [record("r-1", model, assistantId=str(foreign_assistant.id))]
+        gateway, secret, [record("r-1", model, assistantId=str(foreign_assistant.id))]
     )
 
     # then: nothing changed anywhere
@@ -773,7 +774,7 @@ async def test_an_api_token_records_into_its_own_project_only(api: GraphQLClient
     assert (await snapshot(home), await snapshot(elsewhere)) == before
 
     # when: a valid record follows
-    accepted = await recorded(api, secret, [record("r-2", model)])
+    accepted = await recorded(gateway, secret, [record("r-2", model)])
 
     # then: it lands in the token's own project
     assert accepted == {"accepted": 1, "duplicates": 0}
@@ -783,7 +784,7 @@ async def test_an_api_token_records_into_its_own_project_only(api: GraphQLClient
 
 
 async def test_a_superuser_who_is_no_member_is_not_a_valid_user_of_a_record(
-    api: GraphQLClient,
+    gateway: Gateway,
 ) -> None:
     # given
     project, model, _, secret = await gateway_project()
@@ -791,7 +792,8 @@ async def test_a_superuser_who_is_no_member_is_not_a_valid_user_of_a_record(
     superuser, _ = await make_user(superuser=True)
 
     # when
-    response = await record_requests(api, secret, [record("r", model, userId=str(superuser.id))])
+    batch = [record("r", model, userId=str(superuser.id))]
+    response = await record_requests(gateway, secret, batch)
 
     # then
     assert bad_argument(response) == "records[0].userId"

@@ -1,6 +1,6 @@
 """The gateway's mutation: recording the requests it served."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,13 +55,11 @@ class RequestRecordInput:
         )
 
 
-def _record_from_input(
-    cls: type[RequestRecordInput], value: Mapping[str, Any], context: InputContext
-) -> RequestRecordInput:
+def _record_of(value: Mapping[str, Any]) -> RequestRecordInput:
     """Build a record from graphql-core's coerced value in one call: Strawberry's generic
     per-field conversion costs ~5 us a field, ~100 ms for a batch of 1,000 records."""
     get = value.get
-    return cls(
+    return RequestRecordInput(
         external_id=value["externalId"],
         created_at=value["createdAt"],
         status=RequestStatus(value["status"]),
@@ -79,8 +77,20 @@ def _record_from_input(
     )
 
 
+def _record_from_input(
+    cls: type[RequestRecordInput], value: Mapping[str, Any], context: InputContext
+) -> RequestRecordInput:
+    return _record_of(value)
+
+
 # Strawberry's hook for input types that build their own value (StrawberryObjectDefinition).
 RequestRecordInput.__strawberry_definition__.from_input = _record_from_input  # type: ignore[attr-defined]
+
+
+def records_from_coerced(values: Sequence[Mapping[str, Any]]) -> list[RecordInput]:
+    """What the mutation hands the resolver, from values coerced as ``RequestRecordInput``s
+    (for the plain-JSON route, so both routes convert alike)."""
+    return [_record_of(value).to_record() for value in values]
 
 
 @strawberry.type
