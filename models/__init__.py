@@ -7,7 +7,13 @@ from models.audit import AuditEvent
 from models.enums import AssistantStatus, ProjectRole, RequestStatus
 from models.project import Membership, Project, ProjectSettings
 from models.request import Request
-from models.rollup import DataVersion, UsageRollup, UserUsageRollup
+from models.rollup import (
+    DataVersion,
+    UsageDailyRollup,
+    UsageRollup,
+    UserUsageDailyRollup,
+    UserUsageRollup,
+)
 from models.user import PersonalAccessToken, User
 
 MODEL_MODULES = [
@@ -36,7 +42,9 @@ __all__ = [
     "ProjectSettings",
     "Request",
     "RequestStatus",
+    "UsageDailyRollup",
     "UsageRollup",
     "User",
+    "UserUsageDailyRollup",
     "UserUsageRollup",
 ]

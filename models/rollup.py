@@ -1,11 +1,17 @@
-"""Request aggregates kept exact on ingest, per project and 15-minute UTC bucket.
+"""Request aggregates kept exact on ingest, per project and 15-minute UTC bucket, and per
+project and UTC day.
 
 Every UTC offset in use is a multiple of 15 minutes, so 15-minute buckets add up exactly
-into any zone's hours, days, weeks and months. Dimension keys use 0 for "none" (a request
-without an assistant, token or user) because SQL unique constraints treat NULLs as distinct.
+into any zone's hours, days, weeks and months. A UTC day adds up into any local bucket that
+holds it whole (a UTC week or month, a Kolkata week bar the day holding its Monday): long
+ranges read one daily row where they would read up to 96 quarter-hour ones, and per-user
+quarter hours are nearly empty. Dimension keys use 0 for "none" (a request without an
+assistant, token or user) because SQL unique constraints treat NULLs as distinct.
 
 - ``UsageRollup`` keeps every filter dimension except the user: project dashboards.
 - ``UserUsageRollup`` adds the user: per-user activity, and any filter naming users.
+- ``UsageDailyRollup`` and ``UserUsageDailyRollup``: the same per UTC day
+  (``bucket_start`` is the day's midnight UTC).
 """
 
 from tortoise import fields
@@ -47,6 +53,37 @@ class UserUsageRollup(Rollup):
 
     class Meta:
         table = "user_usage_rollups"
+        unique_together = (
+            (
+                "project_id",
+                "bucket_start",
+                "user_key",
+                "assistant_key",
+                "model_id",
+                "api_token_key",
+                "status",
+            ),
+        )
+        indexes = (Index(fields=("project_id", "user_key", "bucket_start")),)
+
+
+class UsageDailyRollup(Rollup):
+    """UsageRollup summed per UTC day."""
+
+    class Meta:
+        table = "usage_daily_rollups"
+        unique_together = (
+            ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status"),
+        )
+
+
+class UserUsageDailyRollup(Rollup):
+    """UserUsageRollup summed per UTC day."""
+
+    user_key = fields.IntField()
+
+    class Meta:
+        table = "user_usage_daily_rollups"
         unique_together = (
             (
                 "project_id",

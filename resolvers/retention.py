@@ -11,7 +11,15 @@ from tortoise.transactions import in_transaction
 
 from models import ProjectSettings
 from resolvers.data_versions import bump_version
-from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
+from resolvers.rollups import (
+    DAILY_SOURCES,
+    TABLE_KEYS,
+    RollupKey,
+    RollupSums,
+    bucket_of,
+    day_of,
+    upsert_rollups,
+)
 from resolvers.sql import bind_marks
 
 DEFAULT_BATCH = 5000
@@ -93,12 +101,14 @@ async def _purge_batch(
     if changes:
         await bump_version(connection, project_id)
     await upsert_rollups(connection, changes)
-    # Buckets emptied by this batch can only lie at or before the cutoff's bucket.
-    for table in ("usage_rollups", "user_usage_rollups"):
-        project, last = bind_marks(connection, 2)
+    # Buckets emptied by this batch can only lie at or before the cutoff's bucket (or day).
+    for table in TABLE_KEYS:
+        utc = cutoff.astimezone(UTC)
+        last = day_of(utc) if table in DAILY_SOURCES else bucket_of(utc)
+        project, before = bind_marks(connection, 2)
         await connection.execute_query(
-            f"DELETE FROM {table} WHERE project_id = {project} AND bucket_start <= {last} "
+            f"DELETE FROM {table} WHERE project_id = {project} AND bucket_start <= {before} "
             "AND requests = 0",
-            [project_id, bucket_of(cutoff)],
+            [project_id, last],
         )
     return len(removed)

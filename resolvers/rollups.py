@@ -1,5 +1,8 @@
 """Keeping the rollups exact: one upsert per rollup table and batch, in the batch's
-transaction, so a dashboard read after ``recordRequests`` returns sees every record."""
+transaction, so a dashboard read after ``recordRequests`` returns sees every record.
+
+Two tiers, each with and without the user: 15-minute UTC buckets, and UTC days (the
+dashboards read whole days from the second, see ``resolvers/tiers.py``)."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -70,6 +73,20 @@ USER_USAGE_KEYS = (
 )  # fmt: skip
 
 
+# Every rollup table, in the order batches write them, with its key columns and their types.
+TABLE_KEYS = {
+    "user_usage_rollups": (USER_USAGE_KEYS, USER_USAGE_TYPES),
+    "usage_rollups": (USAGE_KEYS, USAGE_TYPES),
+    "user_usage_daily_rollups": (USER_USAGE_KEYS, USER_USAGE_TYPES),
+    "usage_daily_rollups": (USAGE_KEYS, USAGE_TYPES),
+}
+# Each daily table and the quarter-hour table it sums.
+DAILY_SOURCES = {
+    "user_usage_daily_rollups": "user_usage_rollups",
+    "usage_daily_rollups": "usage_rollups",
+}
+
+
 def bucket_of(instant: datetime) -> datetime:
     """The start of the 15-minute UTC bucket holding ``instant`` (which must be UTC)."""
     return instant.replace(
@@ -81,25 +98,35 @@ def next_bucket(bucket_start: datetime) -> datetime:
     return bucket_start + timedelta(minutes=BUCKET_MINUTES)
 
 
+def day_of(instant: datetime) -> datetime:
+    """Midnight UTC of the day holding ``instant`` (which must be UTC)."""
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 async def upsert_rollups(
     connection: BaseDBAsyncClient, changes: Iterable[tuple[RollupKey, RollupSums]]
 ) -> None:
-    """Add ``changes`` (negative sums subtract) to both rollup tables.
+    """Add ``changes`` (negative sums subtract) to the four rollup tables.
 
     Keys are written in sorted order so that concurrent batches lock rows in the same order
-    and cannot deadlock.
+    and cannot deadlock; the tables always in the same order for the same reason.
     """
-    per_user: dict[tuple[object, ...], RollupSums] = defaultdict(
-        lambda: RollupSums(0, 0, 0, 0, 0, 0)
-    )
-    per_usage: dict[tuple[object, ...], RollupSums] = defaultdict(
-        lambda: RollupSums(0, 0, 0, 0, 0, 0)
-    )
+    tiers: dict[str, dict[tuple[object, ...], RollupSums]] = {
+        table: defaultdict(lambda: RollupSums(0, 0, 0, 0, 0, 0)) for table in TABLE_KEYS
+    }
+    per_user, per_usage = tiers["user_usage_rollups"], tiers["usage_rollups"]
     for key, sums in changes:
         per_user[key.as_tuple()].add(sums)
         per_usage[key.without_user()].add(sums)
-    await _upsert(connection, "user_usage_rollups", USER_USAGE_KEYS, USER_USAGE_TYPES, per_user)
-    await _upsert(connection, "usage_rollups", USAGE_KEYS, USAGE_TYPES, per_usage)
+    # The daily rows from the quarter-hour ones: far fewer keys than the batch has records.
+    daily_user, daily_usage = tiers["user_usage_daily_rollups"], tiers["usage_daily_rollups"]
+    for quarters, days in ((per_user, daily_user), (per_usage, daily_usage)):
+        for (project_id, bucket_start, *rest), sums in quarters.items():
+            assert isinstance(bucket_start, datetime)
+            days[(project_id, day_of(bucket_start), *rest)].add(sums)
+    for table, rows in tiers.items():
+        keys, types = TABLE_KEYS[table]
+        await _upsert(connection, table, keys, types, rows)
 
 
 async def _upsert(
@@ -139,11 +166,34 @@ def bucket_sql(connection: BaseDBAsyncClient, column: str = "created_at") -> str
     )
 
 
+def day_sql(postgres: bool, column: str = "bucket_start") -> str:
+    """SQL for midnight UTC of a stored UTC timestamp's day, stored as the ORM stores it."""
+    if postgres:
+        return f"date_bin('1 day', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+    # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
+    return f"substr({column}, 1, 10) || ' 00:00:00+00:00'"
+
+
+def daily_from_quarters_sql(daily: str, postgres: bool, where: str = "") -> str:
+    """``INSERT`` into ``daily`` of its quarter-hour table summed per day (``where`` narrows
+    the quarter-hour rows read): the cheapest way to build the daily tier in bulk."""
+    keys, _ = TABLE_KEYS[daily]
+    others = ", ".join(key for key in keys if key not in ("project_id", "bucket_start"))
+    summed = ", ".join(f"SUM({column})" for column in SUM_COLUMNS)
+    day = day_sql(postgres)
+    return (
+        f"INSERT INTO {daily} ({', '.join(keys)}, {', '.join(SUM_COLUMNS)}) "
+        f"SELECT project_id, {day}, {others}, {summed} FROM {DAILY_SOURCES[daily]}"
+        f"{f' WHERE {where}' if where else ''} GROUP BY project_id, {day}, {others}"
+    )
+
+
 async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> None:
     """Recompute a project's rollups from its raw requests: for bulk loads (the demo, the
     benchmarks) that write ``requests`` directly instead of through ``recordRequests``."""
+    postgres = connection.capabilities.dialect == "postgres"
     bucket = bucket_sql(connection)
-    mark = "$1" if connection.capabilities.dialect == "postgres" else "?"
+    mark = "$1" if postgres else "?"
     sums = (
         "COUNT(*), SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END), SUM(cost_nanos), "
         "SUM(duration_ms), SUM(input_tokens), SUM(output_tokens)"
@@ -161,13 +211,19 @@ async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> Non
         ),
     }
     await bump_version(connection, project_id)
-    for table, (columns, expressions) in dimensions.items():
+    for table in TABLE_KEYS:
         await connection.execute_query(
             f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]
         )
+    for table, (columns, expressions) in dimensions.items():
         await connection.execute_query(
             f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
             f"SELECT {expressions}, {sums} FROM requests WHERE project_id = {mark} "
             f"GROUP BY {expressions}",
             [project_id],
+        )
+    # The days from the quarter hours just written: a fraction of the raw rows to read.
+    for daily in DAILY_SOURCES:
+        await connection.execute_query(
+            daily_from_quarters_sql(daily, postgres, f"project_id = {mark}"), [project_id]
         )

@@ -9,9 +9,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import Project, Request, UsageRollup, UserUsageRollup
-from resolvers.rollups import rebuild_rollups
+from resolvers.retention import purge_expired
+from resolvers.rollups import bucket_of, day_of, next_bucket, rebuild_rollups
 from tests.backends import Backend, command_env, run_cli
-from tests.factories import make_model, make_project, make_request
+from tests.factories import grant, make_model, make_project, make_request, make_user
+from tests.rollup_tables import assert_every_tier_equals_the_requests
 
 ROLLUP_COLUMNS = ("bucket_start", "assistant_key", "model_id", "api_token_key", "status",
                   "requests", "errors", "cost_nanos", "duration_ms", "input_tokens",
@@ -62,6 +64,43 @@ async def test_purge_deletes_what_is_past_retention_and_keeps_rollups_exact(
     assert await rollups(kept_briefly) == after
     assert sum(row[5] for row in after[0]) == 3
     assert await rollups(kept_forever) == forever_before
+
+
+async def test_purge_keeps_every_tier_equal_to_what_remains_when_it_cuts_a_day(
+    backend: Backend,
+) -> None:
+    # given requests before and after the cutoff in its quarter hour and in its UTC day, on
+    # the day before and the day after, with and without a user
+    project = await make_project(retention_days=30)
+    model = await make_model()
+    user, _ = await make_user()
+    await grant(user, project)
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=30)
+    day, quarter = day_of(cutoff), bucket_of(cutoff)
+    tick = timedelta(microseconds=1)
+    before = [day - timedelta(hours=3), day, day + (cutoff - day) / 2, quarter, cutoff - tick]
+    tomorrow = day + timedelta(days=1)
+    after = [cutoff, cutoff + (next_bucket(quarter) - cutoff) / 2, next_bucket(quarter),
+             cutoff + (tomorrow - cutoff) / 2, tomorrow + timedelta(hours=2)]  # fmt: skip
+    for index, created_at in enumerate([*before, *after]):
+        await make_request(
+            project, model, created_at=created_at, input_tokens=index,
+            user_id=str(user.id) if index % 2 else None,
+        )  # fmt: skip
+    await assert_every_tier_equals_the_requests(project.id)
+
+    # when expired requests are purged, two per batch
+    reports = await purge_expired(now=now, batch_size=2)
+
+    # then what is left is the requests from the cutoff on, and every tier sums exactly them
+    purged = next(r for r in reports if r.project_id == project.id)
+    assert purged.deleted == sum(created_at < cutoff for created_at in before)
+    remaining = await Request.filter(project_id=project.id).count()
+    assert remaining == len(before) + len(after) - purged.deleted
+    tiers = await assert_every_tier_equals_the_requests(project.id)
+    assert sum(row[0] for row in tiers["usage_daily_rollups"].values()) == remaining
+    assert min(key[0] for key in tiers["usage_daily_rollups"]) == day
 
 
 def record(external_id: str, model_id: int, **overrides: Any) -> str:
