@@ -1,9 +1,11 @@
 """Sums of requests over a range, grouped by dimensions and by a window's local buckets.
 
-Whole 15-minute buckets are read from the rollups; only the partial buckets at the edges of
-the range are read from raw rows. The cost of a dashboard therefore grows with the number of
-buckets and dimension values, not with the number of requests. Local buckets are grouped in
-SQL, so only one row per local bucket and dimension values reaches Python.
+Whole UTC days that lie inside one local bucket are read from the daily rollups, the other
+whole 15-minute buckets from the quarter-hour rollups, and only the partial buckets at the
+edges of the range from raw rows (``resolvers/tiers.py``): one statement per source. The
+cost of a dashboard therefore grows with the number of buckets and dimension values, not
+with the number of requests. Local buckets are grouped in SQL, so only one row per local
+bucket and dimension values reaches Python.
 """
 
 from collections import defaultdict
@@ -18,8 +20,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import RequestStatus
 from resolvers.local_buckets import bucket_index_sql, epoch_sql
-from resolvers.rollups import bucket_of, next_bucket
+from resolvers.rollups import bucket_of
 from resolvers.sql import Statement
+from resolvers.tiers import Span, plan_tiers
 from resolvers.time_range import Window
 
 
@@ -114,6 +117,11 @@ class Group:
     sums: Sums = field(default_factory=Sums)
 
 
+# The rollup tables of each tier, without and with the user.
+_DAILY = ("usage_daily_rollups", "user_usage_daily_rollups")
+_QUARTERS = ("usage_rollups", "user_usage_rollups")
+
+
 async def aggregate(
     project_id: int,
     filters: UsageFilter,
@@ -125,60 +133,63 @@ async def aggregate(
     """Sums of the matching requests with ``start <= created_at < end``, per group, and per
     bucket of ``buckets`` (a window from ``start`` to ``end``) when given."""
     connection = connections.get("default")
-    inner_start = bucket_of(start)
-    if inner_start < start:
-        inner_start = next_bucket(inner_start)
-    inner_end = bucket_of(end)
+    plan = plan_tiers(start, end, buckets)
+    with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
     parts: list[Group] = []
-    if inner_start < inner_end:
-        parts += await _from_rollup(
-            connection, project_id, filters, inner_start, inner_end, group_by, buckets
-        )
-        edges = [(start, inner_start), (inner_end, end)]
-    else:
-        edges = [(start, end)]
-    for edge_start, edge_end in edges:
-        if edge_start < edge_end:
-            parts += await _from_raw(
-                connection, project_id, filters, edge_start, edge_end, group_by, buckets
+    for tables, spans in ((_DAILY, plan.days), (_QUARTERS, plan.quarters)):
+        if spans:
+            parts += await _from_rollup(
+                connection, tables[with_user], project_id, filters, spans, group_by, buckets
             )
+    for edge_start, edge_end in plan.raw:
+        parts += await _from_raw(
+            connection, project_id, filters, edge_start, edge_end, group_by, buckets
+        )
     return _merge(parts)
 
 
 async def _from_rollup(
     connection: BaseDBAsyncClient,
+    table: str,
     project_id: int,
     filters: UsageFilter,
-    start: datetime,
-    end: datetime,
+    spans: list[Span],
     group_by: tuple[Dimension, ...],
     buckets: Window | None,
 ) -> list[Group]:
-    needs_user = Dimension.USER in group_by or filters.user_ids is not None
-    table = "user_usage_rollups" if needs_user else "usage_rollups"
-    statement = _statement(connection, project_id, filters, "bucket_start", start, end, _ROLLUP)
+    statement = Statement(connection)
     keys = [_ROLLUP[d] for d in group_by]
+
+    def rows(columns: str, grouping: str = "") -> str:
+        """The rollup rows of every span, one index range each, as one compound SELECT."""
+        selects = []
+        for span_start, span_end in spans:
+            where = _where(statement, project_id, filters, "bucket_start", span_start, span_end,
+                           _ROLLUP)  # fmt: skip
+            selects.append(f"SELECT {columns} FROM {table} WHERE {where}{grouping}")
+        return " UNION ALL ".join(selects)
+
     if buckets is None:
-        return await _run(connection, statement, table, keys, _ROLLUP_SUMS, group_by, None)
-    index = bucket_index_sql(
-        buckets, epoch_sql("bucket_start", statement.postgres), statement.bind, statement.postgres
-    )
+        source = table if len(spans) == 1 else f"({rows('*')}) AS tier"
+        if len(spans) == 1:
+            statement.where.append(_where(statement, project_id, filters, "bucket_start",
+                                          *spans[0], _ROLLUP))  # fmt: skip
+        return await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None)
     if statement.postgres:
         # One step: PostgreSQL aggregates the rows in parallel workers; a first step per
         # 15-minute bucket only made it sort ~270k groups on disk.
+        source = f"({rows('*')}) AS tier"
+        index = bucket_index_sql(buckets, epoch_sql("bucket_start", True), statement.bind, True)
         return await _run(
-            connection, statement, table, [index, *keys], _ROLLUP_SUMS, group_by, None,
+            connection, statement, source, [index, *keys], _ROLLUP_SUMS, group_by, None,
             bucket_column=True,
         )  # fmt: skip
-    # Two steps: first per 15-minute bucket, in the order of the rollups' unique index (so
-    # SQLite streams it without sorting), then per local bucket over far fewer rows. The CTE
-    # comes first in the text, as its parameters were bound first (SQLite's are positional).
+    # Two steps: first per rollup bucket, in the order of the rollups' unique index (so SQLite
+    # streams each span without sorting), then per local bucket over far fewer rows. The CTE
+    # comes first in the text, as its parameters are bound first (SQLite's are positional).
     quarters = ", ".join(["bucket_start", *keys])
-    prefix = (
-        f"WITH quarters AS (SELECT {quarters}, {_ROLLUP_SUMS} FROM {table} "
-        f"WHERE {' AND '.join(statement.where)} GROUP BY {quarters}) "
-    )
-    statement.where = []
+    prefix = f"WITH quarters AS ({rows(f'{quarters}, {_ROLLUP_SUMS}', f' GROUP BY {quarters}')}) "
+    index = bucket_index_sql(buckets, epoch_sql("bucket_start", False), statement.bind, False)
     return await _run(
         connection, statement, "quarters", [index, *keys], _REGROUPED_SUMS, group_by, None,
         bucket_column=True, prefix=prefix,
@@ -212,11 +223,30 @@ def _statement(
 ) -> Statement:
     """The WHERE of one project's rows with ``start <= instant < end`` matching ``filters``."""
     statement = Statement(connection)
-    statement.where.append(f"project_id = {statement.bind(project_id)}")
-    statement.where.append(f"{instant} >= {statement.bind(start)}")
-    statement.where.append(f"{instant} < {statement.bind(end)}")
-    statement.constrain(columns, filters.constraints())
+    statement.where.append(_where(statement, project_id, filters, instant, start, end, columns))
     return statement
+
+
+def _where(
+    statement: Statement,
+    project_id: int,
+    filters: UsageFilter,
+    instant: str,
+    start: datetime,
+    end: datetime,
+    columns: dict[Dimension, str],
+) -> str:
+    """One project's rows with ``start <= instant < end`` matching ``filters``, its values
+    bound to ``statement``."""
+    outer = statement.where
+    statement.where = [
+        f"project_id = {statement.bind(project_id)}",
+        f"{instant} >= {statement.bind(start)}",
+        f"{instant} < {statement.bind(end)}",
+    ]
+    statement.constrain(columns, filters.constraints())
+    clauses, statement.where = statement.where, outer
+    return " AND ".join(clauses)
 
 
 async def _run(
