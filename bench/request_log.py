@@ -78,7 +78,11 @@ PAGE = """query($id: ID!, $filter: RequestFilter, $after: String) {
     pageInfo { endCursor hasNextPage } } } }"""
 COUNT = """query($id: ID!, $filter: RequestFilter) {
   project(id: $id) { requests(filter: $filter) { totalCount } } }"""
-DATA_TABLES = re.compile(r'\bFROM\s+"?(requests|usage_rollups|user_usage_rollups)\b', re.I)
+DATA_TABLES = re.compile(
+    r'\bFROM\s+"?(requests|usage_rollups|user_usage_rollups|usage_daily_rollups|'
+    r"user_usage_daily_rollups)\b",
+    re.I,
+)
 
 
 # --- the data ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Synthetic requests at scale for the benchmarks: a realistic project (models, assistants,
 API tokens, 200 members) and a fast bulk loader (SQLite ``executemany``, PostgreSQL ``COPY``)
-that drops and rebuilds the secondary indexes and builds the rollups."""
+that drops and rebuilds the secondary indexes and builds the rollups (the quarter-hour ones
+from the requests, the daily ones from the quarter-hour ones)."""
 
 import math
 import random
@@ -19,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from comptroller.cache import ResultCache
 from models import ProjectRole
+from resolvers.rollups import DAILY_SOURCES, daily_from_quarters_sql
 from tests.backends import postgres_database
 from tests.factories import (
     grant,
@@ -293,10 +295,12 @@ def load_sqlite(
             for name, sql in indexes:
                 with clock.phase(f"  {name}"):
                     db.execute(sql)
-        with clock.phase("rollups (user_usage_rollups, then usage_rollups)", size):
+        with clock.phase("rollups (user_usage_rollups, usage_rollups, then daily)", size):
             db.execute("BEGIN")
             db.execute(user_rollup_sql(SQLITE_BUCKET))
             db.execute(USAGE_ROLLUP_SQL)
+            for daily in DAILY_SOURCES:
+                db.execute(daily_from_quarters_sql(daily, postgres=False))
             db.execute("COMMIT")
         with clock.phase("ANALYZE"):
             db.execute("ANALYZE")
@@ -344,14 +348,16 @@ async def load_postgres(
             for index in indexes:
                 with clock.phase(f"  {index['indexname']}"):
                     await db.execute(index["indexdef"])
-        with clock.phase("rollups (user_usage_rollups, then usage_rollups)", size):
+        with clock.phase("rollups (user_usage_rollups, usage_rollups, then daily)", size):
             async with db.transaction():
                 await db.execute(user_rollup_sql(POSTGRES_BUCKET))
                 await db.execute(USAGE_ROLLUP_SQL)
+                for daily in DAILY_SOURCES:
+                    await db.execute(daily_from_quarters_sql(daily, postgres=True))
         with clock.phase("VACUUM ANALYZE + CHECKPOINT"):
             await db.execute("VACUUM (ANALYZE) requests")
-            await db.execute("ANALYZE usage_rollups")
-            await db.execute("ANALYZE user_usage_rollups")
+            for table in ("usage_rollups", "user_usage_rollups", *DAILY_SOURCES):
+                await db.execute(f"ANALYZE {table}")
             await db.execute("CHECKPOINT")
     finally:
         await db.close()
@@ -381,22 +387,24 @@ async def database(backend: str) -> AsyncIterator[tuple[str, Path | None]]:
 
 async def report_sizes(connection: BaseDBAsyncClient, project_id: int, label: str) -> None:
     mark = "$1" if connection.capabilities.dialect == "postgres" else "?"
+    tables = ("usage_rollups", "user_usage_rollups", "usage_daily_rollups",
+              "user_usage_daily_rollups")  # fmt: skip
     figures = []
     for table, column in (
         ("requests", "COUNT(*)"),
-        ("usage_rollups", "COUNT(*)"),
-        ("user_usage_rollups", "COUNT(*)"),
+        *((table, "COUNT(*)") for table in tables),
         ("usage_rollups", "COALESCE(SUM(requests), 0)"),
+        ("user_usage_daily_rollups", "COALESCE(SUM(requests), 0)"),
     ):
         _, rows = await connection.execute_query(
             f"SELECT {column} AS n FROM {table} WHERE project_id = {mark}", [project_id]
         )
         figures.append(int(rows[0]["n"]))
-    requests, usage, user_usage, rolled_up = figures
-    if rolled_up != requests:
-        raise RuntimeError(f"usage_rollups count {rolled_up:,} != {requests:,} requests")
-    print(
-        f"[{label}] benchmark project: {requests:,} requests, {usage:,} usage_rollups rows, "
-        f"{user_usage:,} user_usage_rollups rows",
-        flush=True,
-    )
+    requests, *rows_per_table, rolled_up, rolled_up_daily = figures
+    if rolled_up != requests or rolled_up_daily != requests:
+        raise RuntimeError(
+            f"rollup counts {rolled_up:,} / {rolled_up_daily:,} (daily) != {requests:,} requests"
+        )
+    counted = zip(tables, rows_per_table, strict=True)
+    sizes = ", ".join(f"{n:,} {table} rows" for table, n in counted)
+    print(f"[{label}] benchmark project: {requests:,} requests, {sizes}", flush=True)
