@@ -8,8 +8,6 @@ with the number of requests. Local buckets are grouped in SQL, so only one row p
 bucket and dimension values reaches Python.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -117,6 +115,8 @@ class Group:
     sums: Sums = field(default_factory=Sums)
 
 
+# Where each group's sums accumulate over the sources, by (bucket index or None, its keys).
+Merged = dict[tuple[int | None, tuple[Any, ...]], Sums]
 # The rollup tables of each tier, without and with the user.
 _DAILY = ("usage_daily_rollups", "user_usage_daily_rollups")
 _QUARTERS = ("usage_rollups", "user_usage_rollups")
@@ -135,17 +135,15 @@ async def aggregate(
     connection = connections.get("default")
     plan = plan_tiers(start, end, buckets)
     with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
-    parts: list[Group] = []
+    merged: Merged = {}
     for tables, spans in ((_DAILY, plan.days), (_QUARTERS, plan.quarters)):
         if spans:
-            parts += await _from_rollup(
-                connection, tables[with_user], project_id, filters, spans, group_by, buckets
-            )
+            await _from_rollup(connection, tables[with_user], project_id, filters, spans,
+                               group_by, buckets, merged)  # fmt: skip
     for edge_start, edge_end in plan.raw:
-        parts += await _from_raw(
-            connection, project_id, filters, edge_start, edge_end, group_by, buckets
-        )
-    return _merge(parts)
+        await _from_raw(connection, project_id, filters, edge_start, edge_end, group_by,
+                        buckets, merged)  # fmt: skip
+    return [Group(bucket=b, keys=k, sums=s) for (b, k), s in merged.items()]
 
 
 async def _from_rollup(
@@ -156,7 +154,8 @@ async def _from_rollup(
     spans: list[Span],
     group_by: tuple[Dimension, ...],
     buckets: Window | None,
-) -> list[Group]:
+    merged: Merged,
+) -> None:
     statement = Statement(connection)
     keys = [_ROLLUP[d] for d in group_by]
 
@@ -174,25 +173,27 @@ async def _from_rollup(
         if len(spans) == 1:
             statement.where.append(_where(statement, project_id, filters, "bucket_start",
                                           *spans[0], _ROLLUP))  # fmt: skip
-        return await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None)
+        await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None, merged)
+        return
     if statement.postgres:
         # One step: PostgreSQL aggregates the rows in parallel workers; a first step per
         # 15-minute bucket only made it sort ~270k groups on disk.
         source = f"({rows('*')}) AS tier"
         index = bucket_index_sql(buckets, epoch_sql("bucket_start", True), statement.bind, True)
-        return await _run(
-            connection, statement, source, [index, *keys], _ROLLUP_SUMS, group_by, None,
+        await _run(
+            connection, statement, source, [index, *keys], _ROLLUP_SUMS, group_by, None, merged,
             bucket_column=True,
         )  # fmt: skip
+        return
     # Two steps: first per rollup bucket, in the order of the rollups' unique index (so SQLite
     # streams each span without sorting), then per local bucket over far fewer rows. The CTE
     # comes first in the text, as its parameters are bound first (SQLite's are positional).
     quarters = ", ".join(["bucket_start", *keys])
     prefix = f"WITH quarters AS ({rows(f'{quarters}, {_ROLLUP_SUMS}', f' GROUP BY {quarters}')}) "
     index = bucket_index_sql(buckets, epoch_sql("bucket_start", False), statement.bind, False)
-    return await _run(
+    await _run(
         connection, statement, "quarters", [index, *keys], _REGROUPED_SUMS, group_by, None,
-        bucket_column=True, prefix=prefix,
+        merged, bucket_column=True, prefix=prefix,
     )  # fmt: skip
 
 
@@ -204,12 +205,13 @@ async def _from_raw(
     end: datetime,
     group_by: tuple[Dimension, ...],
     buckets: Window | None,
-) -> list[Group]:
+    merged: Merged,
+) -> None:
     statement = _statement(connection, project_id, filters, "created_at", start, end, _RAW)
     keys = [_RAW[d] for d in group_by]
     # An edge lies inside one 15-minute bucket, hence inside one local bucket.
     bucket = None if buckets is None else buckets.index_of(bucket_of(start))
-    return await _run(connection, statement, "requests", keys, _RAW_SUMS, group_by, bucket)
+    await _run(connection, statement, "requests", keys, _RAW_SUMS, group_by, bucket, merged)
 
 
 def _statement(
@@ -257,44 +259,37 @@ async def _run(
     sums: str,
     group_by: tuple[Dimension, ...],
     fixed_bucket: int | None,
+    merged: Merged,
     bucket_column: bool = False,
     prefix: str = "",
-) -> list[Group]:
-    """Run the grouped SELECT; with ``bucket_column`` the first key is the bucket index."""
+) -> None:
+    """Run the grouped SELECT and add its rows to ``merged``; with ``bucket_column`` the
+    first key is the bucket index."""
     selected = ", ".join([*(f"{key} AS k{i}" for i, key in enumerate(keys)), sums])
     where = f" WHERE {' AND '.join(statement.where)}" if statement.where else ""
     grouping = f" GROUP BY {', '.join(f'k{i}' for i in range(len(keys)))}" if keys else ""
     sql = f"{prefix}SELECT {selected} FROM {source}{where}{grouping}"
-    rows = await connection.execute_query_dict(sql, statement.params)
-    groups = []
+    # Rows by position, not as dicts: a pivot or timeline brings thousands of rows, and
+    # building a dict per row cost more than the rest of the loop.
+    _, rows = await connection.execute_query(sql, statement.params)
+    width = len(keys)
+    first_key = 1 if bucket_column else 0
+    as_text = [d is Dimension.STATUS for d in group_by]
     for row in rows:
-        if row["requests"] is None or int(row["requests"]) == 0:
+        requests = row[width]
+        if not requests:  # NULL (no row matched) or a group emptied by purges
             continue
-        values = [row[f"k{i}"] for i in range(len(keys))]
-        bucket = int(values.pop(0)) if bucket_column else fixed_bucket
-        groups.append(
-            Group(
-                bucket=bucket,
-                keys=tuple(_key(d, v) for d, v in zip(group_by, values, strict=True)),
-                sums=Sums(
-                    requests=int(row["requests"]),
-                    errors=int(row["errors"]),
-                    cost_nanos=int(row["cost_nanos"]),
-                    duration_ms=int(row["duration_ms"]),
-                    input_tokens=int(row["input_tokens"]),
-                    output_tokens=int(row["output_tokens"]),
-                ),
-            )
+        bucket = int(row[0]) if bucket_column else fixed_bucket
+        values = tuple(
+            str(row[i]) if text else int(row[i])
+            for i, text in zip(range(first_key, width), as_text, strict=True)
         )
-    return groups
-
-
-def _key(dimension: Dimension, value: Any) -> Any:
-    return str(value) if dimension is Dimension.STATUS else int(value)
-
-
-def _merge(parts: Iterable[Group]) -> list[Group]:
-    merged: dict[tuple[int | None, tuple[Any, ...]], Sums] = defaultdict(Sums)
-    for part in parts:
-        merged[(part.bucket, part.keys)].add(part.sums)
-    return [Group(bucket=b, keys=k, sums=s) for (b, k), s in merged.items()]
+        total = merged.get((bucket, values))
+        if total is None:
+            total = merged[(bucket, values)] = Sums()
+        total.requests += int(requests)
+        total.errors += int(row[width + 1])
+        total.cost_nanos += int(row[width + 2])
+        total.duration_ms += int(row[width + 3])
+        total.input_tokens += int(row[width + 4])
+        total.output_tokens += int(row[width + 5])
