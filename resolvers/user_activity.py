@@ -60,11 +60,11 @@ class UserActivityReport(Report):
         """Every active user's totals (requests without a user are left out)."""
 
         async def compute() -> list[UserTotals]:
-            groups = await self._groups((Dimension.USER,))
-            return sorted(
-                (UserTotals(g.keys[0], g.sums) for g in groups if g.keys[0] != NONE_KEY),
-                key=lambda u: u.user_id,
-            )
+            totals: dict[int, Sums] = defaultdict(Sums)
+            for group in await self._user_assistant_groups():
+                if group.keys[0] != NONE_KEY:
+                    totals[group.keys[0]].add(group.sums)
+            return [UserTotals(user_id, totals[user_id]) for user_id in sorted(totals)]
 
         return await self._figure("per_user", compute, _encode_users, _decode_users)
 
@@ -106,10 +106,12 @@ class UserActivityReport(Report):
                 day = days.starts[group.bucket]
                 cells[group.keys[0]][day] += measure_of(group.sums, measure)
         else:
-            dimension = (
-                Dimension.ASSISTANT if columns is PivotDimension.ASSISTANT else Dimension.MODEL
+            groups = (
+                await self._user_assistant_groups()
+                if columns is PivotDimension.ASSISTANT
+                else await self._groups((Dimension.USER, Dimension.MODEL))
             )
-            for group in await self._groups((Dimension.USER, dimension)):
+            for group in groups:
                 if group.keys[0] != NONE_KEY:
                     cells[group.keys[0]][group.keys[1]] += measure_of(group.sums, measure)
         present = sorted({column for row in cells.values() for column in row}, key=_column_order)
@@ -127,6 +129,18 @@ class UserActivityReport(Report):
             return window
         days = bucket_starts(window.start, window.end, window.zone, Granularity.DAY)
         return Window(window.start, window.end, window.zone_name, Granularity.DAY, tuple(days))
+
+    async def _user_assistant_groups(self) -> list[Group]:
+        """Sums per (user, assistant): the per-user totals and the pivot by assistant, which
+        a dashboard asks for together, share this one scan. Grouping the totals by user
+        alone reads the same rows and is only about a third cheaper (1M requests, 30 days):
+        far less than a second scan when both are asked."""
+
+        async def compute() -> list[Group]:
+            return await self._groups((Dimension.USER, Dimension.ASSISTANT))
+
+        # Not cached itself: the figures made from it are.
+        return await self._memo.once("user_assistant", compute)
 
     async def _user_buckets(self, buckets: Window) -> list[Group]:
         """Sums per (bucket of ``buckets``, active user)."""
