@@ -6,6 +6,7 @@ reading only the page. The total count is an aggregate like the dashboards' (rol
 15-minute buckets, raw rows only at the edges) and shares their cache.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -85,6 +86,27 @@ async def request_page(
         cursors=[encode_cursor(NEWEST_FIRST, (row.created_at, row.id)) for row in rows],
         has_next_page=has_next,
     )
+
+
+class LazyRequestPage:
+    """A page of the request log, read when a field first needs it and then shared: a client
+    that selects only ``totalCount`` (a counter, a badge) never pays for the page."""
+
+    def __init__(self, project_id: int, filters: RequestFilter, first: int, after: str | None):
+        if after is not None:
+            # Now rather than when read: a bad cursor is BAD_USER_INPUT whatever is selected.
+            decode_cursor(NEWEST_FIRST, after)
+        self.project_id = project_id
+        self.filters = filters
+        self._arguments = (first, after)
+        self._page: asyncio.Future[RequestPage] | None = None
+
+    async def get(self) -> RequestPage:
+        if self._page is None:
+            self._page = asyncio.ensure_future(
+                request_page(self.project_id, self.filters, *self._arguments)
+            )
+        return await self._page
 
 
 async def request_count(project_id: int, filters: RequestFilter, aggregate: Aggregator) -> int:

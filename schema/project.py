@@ -11,7 +11,7 @@ from resolvers.assistants import list_assistants
 from resolvers.audit import audit_page
 from resolvers.members import members_page
 from resolvers.projects import project_settings
-from resolvers.request_log import request_by_id, request_page
+from resolvers.request_log import LazyRequestPage, request_by_id
 from resolvers.usage import UsageReport
 from resolvers.user_activity import UserActivityReport
 from schema.api_token import ApiToken
@@ -94,8 +94,9 @@ class Project:
         after: str | None = None,
     ) -> RequestConnection:
         filters = (filter or RequestFilterInput()).validated()
-        page = await request_page(self.row_id, filters, page_size(first), after)
-        return RequestConnection.from_page(page, self.row_id, filters)
+        return RequestConnection(
+            page=LazyRequestPage(self.row_id, filters, page_size(first), after)
+        )
 
     @strawberry.field(extensions=project("read_requests"))
     async def request(self, id: strawberry.ID) -> Request | None:

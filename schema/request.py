@@ -6,7 +6,7 @@ import strawberry
 
 from models import Request as RequestRow
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.request_log import RequestFilter, RequestPage, request_count
+from resolvers.request_log import LazyRequestPage, request_count
 from schema.ai_model import Model
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
@@ -92,28 +92,27 @@ class RequestEdge:
 
 @strawberry.type
 class RequestConnection:
-    edges: list[RequestEdge]
-    page_info: PageInfo
-    project_id: strawberry.Private[int]
-    filters: strawberry.Private[RequestFilter]
+    page: strawberry.Private[LazyRequestPage]
+
+    @strawberry.field
+    async def edges(self) -> list[RequestEdge]:
+        page = await self.page.get()
+        return [
+            RequestEdge(cursor=cursor, node=Request.from_model(row))
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ]
+
+    @strawberry.field
+    async def page_info(self) -> PageInfo:
+        page = await self.page.get()
+        return PageInfo(
+            has_next_page=page.has_next_page,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
 
     @strawberry.field(description="Every request matching the filter (not just this page).")
     async def total_count(self, info: Info) -> BigInt:
-        return BigInt(await request_count(self.project_id, self.filters, info.context.aggregator))
-
-    @classmethod
-    def from_page(
-        cls, page: RequestPage, project_id: int, filters: RequestFilter
-    ) -> "RequestConnection":
-        return cls(
-            edges=[
-                RequestEdge(cursor=cursor, node=Request.from_model(row))
-                for row, cursor in zip(page.rows, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            project_id=project_id,
-            filters=filters,
+        count = await request_count(
+            self.page.project_id, self.page.filters, info.context.aggregator
         )
+        return BigInt(count)

@@ -543,6 +543,30 @@ async def test_a_tampered_cursor_is_refused(dataset: Dataset, how: str) -> None:
     assert bad_argument(response) == "after"
 
 
+COUNT_ONLY = """
+query($p: ID!, $filter: RequestFilter, $after: String) {
+  project(id: $p) { requests(filter: $filter, after: $after) { totalCount } }
+}"""
+
+
+async def test_the_count_alone_is_exact_and_a_bad_cursor_is_still_refused(
+    dataset: Dataset,
+) -> None:
+    # given a query selecting only the count (the page is then never read)
+    variables = {"p": str(dataset.project.id), "filter": {"status": "ERROR"}}
+
+    # when
+    counted = await dataset.api(COUNT_ONLY, variables, dataset.viewer_token)
+    refused = await dataset.api(
+        COUNT_ONLY, variables | {"after": TAMPERED["not json"]("")}, dataset.viewer_token
+    )
+
+    # then
+    total = counted.ok()["project"]["requests"]["totalCount"]
+    assert total == sum(row.status == "ERROR" for row in dataset.sent)
+    assert bad_argument(refused) == "after"
+
+
 # -- pages stay stable while requests arrive --------------------------------------------------
 
 
