@@ -169,10 +169,13 @@ async def _from_rollup(
         return " UNION ALL ".join(selects)
 
     if buckets is None:
-        source = table if len(spans) == 1 else f"({rows('*')}) AS tier"
         if len(spans) == 1:
+            span_start, span_end = spans[0]
+            source = table
             statement.where.append(_where(statement, project_id, filters, "bucket_start",
-                                          *spans[0], _ROLLUP))  # fmt: skip
+                                          span_start, span_end, _ROLLUP))  # fmt: skip
+        else:
+            source = f"({rows('*')}) AS tier"
         await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None, merged)
         return
     if statement.postgres:
@@ -188,12 +191,12 @@ async def _from_rollup(
     # Two steps: first per rollup bucket, in the order of the rollups' unique index (so SQLite
     # streams each span without sorting), then per local bucket over far fewer rows. The CTE
     # comes first in the text, as its parameters are bound first (SQLite's are positional).
-    quarters = ", ".join(["bucket_start", *keys])
-    prefix = f"WITH quarters AS ({rows(f'{quarters}, {_ROLLUP_SUMS}', f' GROUP BY {quarters}')}) "
+    per_start = ", ".join(["bucket_start", *keys])
+    first_step = rows(f"{per_start}, {_ROLLUP_SUMS}", f" GROUP BY {per_start}")
     index = bucket_index_sql(buckets, epoch_sql("bucket_start", False), statement.bind, False)
     await _run(
-        connection, statement, "quarters", [index, *keys], _REGROUPED_SUMS, group_by, None,
-        merged, bucket_column=True, prefix=prefix,
+        connection, statement, "per_start", [index, *keys], _REGROUPED_SUMS, group_by, None,
+        merged, bucket_column=True, prefix=f"WITH per_start AS ({first_step}) ",
     )  # fmt: skip
 
 
