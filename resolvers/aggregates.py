@@ -117,6 +117,7 @@ class Group:
 
 # Where each group's sums accumulate over the sources, by (bucket index or None, its keys).
 Merged = dict[tuple[int | None, tuple[Any, ...]], Sums]
+_LAST_SECOND = 86_399  # from a day's start
 # The rollup tables of each tier, without and with the user.
 _DAILY = ("usage_daily_rollups", "user_usage_daily_rollups")
 _QUARTERS = ("usage_rollups", "user_usage_rollups")
@@ -136,14 +137,22 @@ async def aggregate(
     plan = plan_tiers(start, end, buckets)
     with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
     merged: Merged = {}
-    for tables, spans in ((_DAILY, plan.days), (_QUARTERS, plan.quarters)):
+    # A day's row counts in the bucket of its start, or of its last second (a late day).
+    days = [(span, 0) for span in plan.days] + [(span, _LAST_SECOND) for span in plan.late_days]
+    quarters = [(span, 0) for span in plan.quarters]
+    for tables, spans in ((_DAILY, days), (_QUARTERS, quarters)):
         if spans:
             await _from_rollup(connection, tables[with_user], project_id, filters, spans,
                                group_by, buckets, merged)  # fmt: skip
+    if plan.borrowed:
+        assert buckets is not None, "only cut buckets borrow"
+        await _subtract_borrowed(connection, _QUARTERS[with_user], project_id, filters,
+                                 plan.borrowed, group_by, buckets, merged)  # fmt: skip
     for edge_start, edge_end in plan.raw:
         await _from_raw(connection, project_id, filters, edge_start, edge_end, group_by,
                         buckets, merged)  # fmt: skip
-    return [Group(bucket=b, keys=k, sums=s) for (b, k), s in merged.items()]
+    # A group borrowed from may come to nothing: it had no requests.
+    return [Group(bucket=b, keys=k, sums=s) for (b, k), s in merged.items() if s.requests]
 
 
 async def _from_rollup(
@@ -151,26 +160,30 @@ async def _from_rollup(
     table: str,
     project_id: int,
     filters: UsageFilter,
-    spans: list[Span],
+    spans: list[tuple[Span, int]],
     group_by: tuple[Dimension, ...],
     buckets: Window | None,
     merged: Merged,
 ) -> None:
+    """Add the sums of ``table``'s rows in each span; with ``buckets``, each row counts in the
+    bucket holding its start plus the span's shift (seconds)."""
     statement = Statement(connection)
     keys = [_ROLLUP[d] for d in group_by]
 
-    def rows(columns: str, grouping: str = "") -> str:
-        """The rollup rows of every span, one index range each, as one compound SELECT."""
+    def rows(columns: str, grouping: str = "", shifted: bool = False) -> str:
+        """The rollup rows of every span, one index range each, as one compound SELECT;
+        ``shifted`` adds each span's shift as a column."""
         selects = []
-        for span_start, span_end in spans:
+        for (span_start, span_end), shift in spans:
             where = _where(statement, project_id, filters, "bucket_start", span_start, span_end,
                            _ROLLUP)  # fmt: skip
-            selects.append(f"SELECT {columns} FROM {table} WHERE {where}{grouping}")
+            selected = f"{columns}, {int(shift)} AS shift" if shifted else columns
+            selects.append(f"SELECT {selected} FROM {table} WHERE {where}{grouping}")
         return " UNION ALL ".join(selects)
 
     if buckets is None:
         if len(spans) == 1:
-            span_start, span_end = spans[0]
+            (span_start, span_end), _ = spans[0]
             source = table
             statement.where.append(_where(statement, project_id, filters, "bucket_start",
                                           span_start, span_end, _ROLLUP))  # fmt: skip
@@ -181,8 +194,9 @@ async def _from_rollup(
     if statement.postgres:
         # One step: PostgreSQL aggregates the rows in parallel workers; a first step per
         # 15-minute bucket only made it sort ~270k groups on disk.
-        source = f"({rows('*')}) AS tier"
-        index = bucket_index_sql(buckets, epoch_sql("bucket_start", True), statement.bind, True)
+        source = f"({rows('*', shifted=True)}) AS tier"
+        epoch = f"{epoch_sql('bucket_start', True)} + shift"
+        index = bucket_index_sql(buckets, epoch, statement.bind, True)
         await _run(
             connection, statement, source, [index, *keys], _ROLLUP_SUMS, group_by, None, merged,
             bucket_column=True,
@@ -192,12 +206,39 @@ async def _from_rollup(
     # streams each span without sorting), then per local bucket over far fewer rows. The CTE
     # comes first in the text, as its parameters are bound first (SQLite's are positional).
     per_start = ", ".join(["bucket_start", *keys])
-    first_step = rows(f"{per_start}, {_ROLLUP_SUMS}", f" GROUP BY {per_start}")
-    index = bucket_index_sql(buckets, epoch_sql("bucket_start", False), statement.bind, False)
+    first_step = rows(f"{per_start}, {_ROLLUP_SUMS}", f" GROUP BY {per_start}", shifted=True)
+    epoch = f"{epoch_sql('bucket_start', False)} + shift"
+    index = bucket_index_sql(buckets, epoch, statement.bind, False)
     await _run(
         connection, statement, "per_start", [index, *keys], _REGROUPED_SUMS, group_by, None,
         merged, bucket_column=True, prefix=f"WITH per_start AS ({first_step}) ",
     )  # fmt: skip
+
+
+async def _subtract_borrowed(
+    connection: BaseDBAsyncClient,
+    table: str,
+    project_id: int,
+    filters: UsageFilter,
+    borrowed: list[tuple[Span, datetime]],
+    group_by: tuple[Dimension, ...],
+    buckets: Window,
+    merged: Merged,
+) -> None:
+    """Subtract the quarter hours of each borrowed span from the bucket its day's row was
+    counted in (the one holding the instant given)."""
+    statement = Statement(connection)
+    selects = []
+    for (span_start, span_end), counted_at in borrowed:
+        mark = statement.bind(buckets.index_of(counted_at))
+        index = f"CAST({mark} AS BIGINT)" if statement.postgres else mark
+        where = _where(statement, project_id, filters, "bucket_start", span_start, span_end,
+                       _ROLLUP)  # fmt: skip
+        selects.append(f"SELECT {index} AS counted_in, * FROM {table} WHERE {where}")
+    source = f"({' UNION ALL '.join(selects)}) AS borrowed"
+    keys = ["counted_in", *(_ROLLUP[d] for d in group_by)]
+    await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None, merged,
+               bucket_column=True, sign=-1)  # fmt: skip
 
 
 async def _from_raw(
@@ -265,9 +306,10 @@ async def _run(
     merged: Merged,
     bucket_column: bool = False,
     prefix: str = "",
+    sign: int = 1,
 ) -> None:
-    """Run the grouped SELECT and add its rows to ``merged``; with ``bucket_column`` the
-    first key is the bucket index."""
+    """Run the grouped SELECT and add its rows (times ``sign``) to ``merged``; with
+    ``bucket_column`` the first key is the bucket index."""
     selected = ", ".join([*(f"{key} AS k{i}" for i, key in enumerate(keys)), sums])
     where = f" WHERE {' AND '.join(statement.where)}" if statement.where else ""
     grouping = f" GROUP BY {', '.join(f'k{i}' for i in range(len(keys)))}" if keys else ""
@@ -290,9 +332,9 @@ async def _run(
         total = merged.get((bucket, values))
         if total is None:
             total = merged[(bucket, values)] = Sums()
-        total.requests += int(requests)
-        total.errors += int(row[width + 1])
-        total.cost_nanos += int(row[width + 2])
-        total.duration_ms += int(row[width + 3])
-        total.input_tokens += int(row[width + 4])
-        total.output_tokens += int(row[width + 5])
+        total.requests += sign * int(requests)
+        total.errors += sign * int(row[width + 1])
+        total.cost_nanos += sign * int(row[width + 2])
+        total.duration_ms += sign * int(row[width + 3])
+        total.input_tokens += sign * int(row[width + 4])
+        total.output_tokens += sign * int(row[width + 5])

@@ -2,14 +2,19 @@
 15-minute buckets from the quarter-hour rollups, raw requests in the partial quarter hours at
 the edges.
 
-A UTC day can only be read whole when it lies inside one requested local bucket, that is
-when no bucket of the window starts strictly inside it: always for a total (no buckets);
-UTC days, weeks and months; most days of a week or month in another zone (the day holding the
-local midnight that starts a bucket is read in quarter hours instead); never for hours, or
-for days in a zone whose midnight is not UTC's. The parts never overlap and together are
-exactly the range, so every figure stays exact whatever the split.
+A UTC day can be read whole when it lies inside one requested local bucket, that is when no
+bucket of the window starts strictly inside it: always for a total (no buckets); UTC days,
+weeks and months; most days of a week or month in another zone. A day that a local midnight
+cuts (every day, by the day, in New York or Kolkata) can still be read whole when one side of
+the cut is short: its row counts in the bucket of its other side, and the short side's
+quarter hours are read twice, once subtracted from that bucket ("borrowed") and once added
+to their own. Otherwise, and always by the hour, the day is read in quarter hours.
+
+Counted with their signs, the parts are exactly the range, each quarter hour in its own
+bucket, so every figure stays exact whatever the split (sums are integers).
 """
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,14 +26,23 @@ DAY = timedelta(days=1)
 # this many, the shortest runs of days are read as quarter hours instead: the figures are
 # the same, and the statement stays small even for a 2,000-month window.
 MAX_DAY_RUNS = 16
+# Borrowing reads the short side of a cut day twice; past 9 hours, reading the whole day in
+# quarter hours costs about as much (a day's per-user row set is ~5 hours' worth of quarter
+# hours). Each borrowed piece is two more index ranges: two months of cut days at most.
+MAX_BORROWED = timedelta(hours=9)
+MAX_BORROWED_DAYS = 62
 
 Span = tuple[datetime, datetime]  # [start, end), UTC
 
 
 @dataclass(frozen=True)
 class TierPlan:
-    days: list[Span] = field(default_factory=list)  # whole UTC days
+    days: list[Span] = field(default_factory=list)  # whole UTC days, each in its start's bucket
+    late_days: list[Span] = field(default_factory=list)  # each in its last instant's bucket
     quarters: list[Span] = field(default_factory=list)  # whole 15-minute buckets
+    # Quarter hours counted in a day's row but belonging to other buckets: subtracted from
+    # the bucket holding the instant given.
+    borrowed: list[tuple[Span, datetime]] = field(default_factory=list)
     raw: list[Span] = field(default_factory=list)  # partial 15-minute buckets
 
 
@@ -46,6 +60,10 @@ def plan_tiers(start: datetime, end: datetime, buckets: Window | None = None) ->
             return TierPlan(raw=[(start, end)])
         return TierPlan(raw=[s for s in ((start, inner_start), (inner_start, end)) if s[0] < s[1]])
     raw = [span for span in ((start, inner_start), (inner_end, end)) if span[0] < span[1]]
+    if buckets is not None:
+        borrowing = _borrowing(inner_start, inner_end, buckets, raw)
+        if borrowing is not None:
+            return borrowing
     days = _day_runs(inner_start, inner_end, buckets)
     quarters: list[Span] = []
     cursor = inner_start
@@ -58,12 +76,65 @@ def plan_tiers(start: datetime, end: datetime, buckets: Window | None = None) ->
     return TierPlan(days=days, quarters=quarters, raw=raw)
 
 
-def _day_runs(start: datetime, end: datetime, buckets: Window | None) -> list[Span]:
-    """Runs of the whole UTC days inside ``[start, end)`` that lie inside one bucket."""
+def _borrowing(start: datetime, end: datetime, buckets: Window, raw: list[Span]) -> TierPlan | None:
+    """The plan reading cut days whole (see the module's docstring), or None when no day is
+    cut, none has a short side, or too many are (the plain plan is then as good)."""
+    first, last = _whole_days(start, end)
+    if first >= last:
+        return None
+    starts = buckets.starts
+    days: list[Span] = []
+    late_days: list[Span] = []
+    quarters: list[Span] = [(start, first), (last, end)]
+    borrowed: list[tuple[Span, datetime]] = []
+    day = first
+    while day < last:
+        following = day + DAY
+        inside = starts[bisect_right(starts, day) : bisect_left(starts, following)]
+        if not inside:
+            days.append((day, following))
+        elif following - inside[0] <= min(inside[-1] - day, MAX_BORROWED):
+            # In the bucket holding its start; what follows the first cut is borrowed.
+            days.append((day, following))
+            quarters.append((inside[0], following))
+            borrowed.append(((inside[0], following), day))
+        elif inside[-1] - day <= MAX_BORROWED:
+            # In the bucket holding its end (which starts at the last cut); what precedes
+            # that cut is borrowed.
+            late_days.append((day, following))
+            quarters.append((day, inside[-1]))
+            borrowed.append(((day, inside[-1]), inside[-1]))
+        else:
+            quarters.append((day, following))
+        day = following
+    runs = _merged(days), _merged(late_days)
+    if not borrowed or len(borrowed) > MAX_BORROWED_DAYS or sum(map(len, runs)) > MAX_DAY_RUNS:
+        return None
+    return TierPlan(runs[0], runs[1], _merged(quarters), borrowed, raw)
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """Non-empty spans in order, adjacent ones joined."""
+    joined: list[Span] = []
+    for span_start, span_end in sorted(s for s in spans if s[0] < s[1]):
+        if joined and joined[-1][1] == span_start:
+            joined[-1] = (joined[-1][0], span_end)
+        else:
+            joined.append((span_start, span_end))
+    return joined
+
+
+def _whole_days(start: datetime, end: datetime) -> Span:
+    """First and last midnight of the whole UTC days inside ``[start, end)``."""
     first = day_of(start)
     if first < start:
         first += DAY
-    last = day_of(end)
+    return first, day_of(end)
+
+
+def _day_runs(start: datetime, end: datetime, buckets: Window | None) -> list[Span]:
+    """Runs of the whole UTC days inside ``[start, end)`` that lie inside one bucket."""
+    first, last = _whole_days(start, end)
     if first >= last:
         return []
     # Days holding a bucket start other than their own midnight straddle two buckets.

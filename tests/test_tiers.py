@@ -1,6 +1,8 @@
 """How a range is split between the daily rollups, the quarter-hour rollups and raw rows:
-the parts are exactly the range, and a day is read whole only inside one local bucket."""
+counted with their signs, the parts are exactly the range, each quarter hour in its own
+local bucket."""
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -8,8 +10,15 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.rollups import bucket_of
-from resolvers.tiers import MAX_DAY_RUNS, Span, TierPlan, plan_tiers
+from resolvers.rollups import bucket_of, day_of
+from resolvers.tiers import (
+    MAX_BORROWED,
+    MAX_BORROWED_DAYS,
+    MAX_DAY_RUNS,
+    Span,
+    TierPlan,
+    plan_tiers,
+)
 from resolvers.time_buckets import Granularity, bucket_starts
 from resolvers.time_range import Window
 from tests.test_time_buckets import ZONES
@@ -27,19 +36,53 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
+def quarters_of(span: Span) -> list[datetime]:
+    found = []
+    at = span[0]
+    while at < span[1]:
+        found.append(at)
+        at += QUARTER
+    return found
+
+
+def counted(plan: TierPlan, buckets: Window | None) -> Counter[tuple[datetime, int | None]]:
+    """How many times each quarter hour of the rollup parts is counted, and in which bucket:
+    the sources read with their signs, as ``aggregate`` reads them."""
+
+    def bucket(instant: datetime) -> int | None:
+        return None if buckets is None else buckets.index_of(instant)
+
+    counts: Counter[tuple[datetime, int | None]] = Counter()
+    for span in plan.days:
+        for quarter in quarters_of(span):
+            counts[(quarter, bucket(day_of(quarter)))] += 1
+    for span in plan.late_days:
+        for quarter in quarters_of(span):
+            counts[(quarter, bucket(day_of(quarter) + DAY - timedelta(seconds=1)))] += 1
+    for span in plan.quarters:
+        for quarter in quarters_of(span):
+            counts[(quarter, bucket(quarter))] += 1
+    for span, counted_at in plan.borrowed:
+        for quarter in quarters_of(span):
+            counts[(quarter, bucket(counted_at))] -= 1
+    return +counts  # without the quarter hours counted as often as subtracted
+
+
 def assert_exact_cover(plan: TierPlan, start: datetime, end: datetime) -> None:
-    spans = sorted([*plan.days, *plan.quarters, *plan.raw])
-    assert spans[0][0] == start
-    assert spans[-1][1] == end
-    for (_, earlier_end), (later_start, _) in pairwise(spans):
-        assert earlier_end == later_start  # no gap, no overlap
-    for source in (plan.days, plan.quarters, plan.raw):
+    """Each instant of the range read once (borrowing counted with its signs), each source's
+    spans in order and apart."""
+    inner = [span for source in (plan.days, plan.late_days, plan.quarters) for span in source]
+    whole = sorted([*plan.raw, (min(s for s, _ in inner), max(e for _, e in inner))]) if inner \
+        else sorted(plan.raw)  # fmt: skip
+    assert whole[0][0] == start
+    assert whole[-1][1] == end
+    for (_, earlier_end), (later_start, _) in pairwise(whole):
+        assert earlier_end == later_start
+    for source in (plan.days, plan.late_days, plan.quarters, plan.raw):
         assert source == sorted(source)
         assert all(a < b for a, b in source)
-
-
-def lies_in_one_bucket(span: Span, buckets: Window) -> bool:
-    return not any(span[0] < s < span[1] for s in buckets.starts)
+    for source in (plan.days, plan.late_days, plan.quarters):
+        assert all(a[1] < b[0] for a, b in pairwise(source))  # adjacent runs are joined
 
 
 @settings(max_examples=300, deadline=None)
@@ -47,41 +90,40 @@ def lies_in_one_bucket(span: Span, buckets: Window) -> bool:
     start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31)),
     length=st.one_of(
         st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=3)),
-        st.timedeltas(min_value=timedelta(days=3), max_value=timedelta(days=400)),
+        st.timedeltas(min_value=timedelta(days=3), max_value=timedelta(days=120)),
     ),
     zone=st.sampled_from(ZONES),
     granularity=st.sampled_from(list(Granularity)),
     bucketed=st.booleans(),
 )
-def test_the_parts_are_exactly_the_range_and_each_day_lies_in_one_bucket(
+def test_each_quarter_hour_is_counted_once_in_its_own_bucket(
     start: datetime, length: timedelta, zone: str, granularity: Granularity, bucketed: bool
 ) -> None:
     begin = start.replace(tzinfo=UTC)
     end = begin + length
     if granularity is Granularity.HOUR:
-        end = min(end, begin + timedelta(days=60))
+        end = min(end, begin + timedelta(days=20))
     buckets = window(begin, end, zone, granularity) if bucketed else None
 
     plan = plan_tiers(begin, end, buckets)
 
     assert_exact_cover(plan, begin, end)
-    for day_start, day_end in plan.days:
+    inner = [(s, e) for source in (plan.days, plan.late_days, plan.quarters) for s, e in source]
+    expected: Counter[tuple[datetime, int | None]] = Counter()
+    if inner:
+        for quarter in quarters_of((min(s for s, _ in inner), max(e for _, e in inner))):
+            expected[(quarter, None if buckets is None else buckets.index_of(quarter))] = 1
+    assert counted(plan, buckets) == expected
+    for day_start, day_end in [*plan.days, *plan.late_days]:
         assert day_start.time() == day_end.time() == datetime.min.time()
-        if buckets is not None:
-            # Each day inside one bucket (a run of days may span several).
-            day = day_start
-            while day < day_end:
-                assert lies_in_one_bucket((day, day + DAY), buckets)
-                day += DAY
-    for quarter_start, quarter_end in plan.quarters:
-        assert quarter_start.minute % 15 == quarter_end.minute % 15 == 0
-        assert quarter_start.second == quarter_start.microsecond == 0
-        assert quarter_end.second == quarter_end.microsecond == 0
+    for (borrowed_start, borrowed_end), _ in plan.borrowed:
+        assert borrowed_end - borrowed_start <= MAX_BORROWED
     for raw_start, raw_end in plan.raw:
         # Only partial quarter hours, each inside one (so inside one local bucket).
         assert bucket_of(raw_start) == bucket_of(raw_end - timedelta(microseconds=1))
         assert raw_end - raw_start < QUARTER
-    assert len(plan.days) <= MAX_DAY_RUNS
+    assert len(plan.days) + len(plan.late_days) <= MAX_DAY_RUNS
+    assert len(plan.borrowed) <= MAX_BORROWED_DAYS
 
 
 def test_a_total_reads_every_whole_day_at_once() -> None:
@@ -98,26 +140,56 @@ def test_a_total_reads_every_whole_day_at_once() -> None:
     ]
 
 
-def test_kolkata_days_straddle_utc_days_so_none_is_read_whole() -> None:
-    # A Kolkata day runs from 18:30 UTC to 18:30 UTC: every UTC day holds a bucket start.
+def test_kolkata_days_read_utc_days_whole_and_borrow_their_last_five_and_a_half_hours() -> None:
+    # A Kolkata day runs from 18:30 UTC to 18:30 UTC: each UTC day counts in the Kolkata day
+    # holding its start, less its hours from 18:30, which count in the next one.
     start, end = utc(2026, 3, 1, 18, 30), utc(2026, 3, 11, 18, 30)
 
     plan = plan_tiers(start, end, window(start, end, "Asia/Kolkata", Granularity.DAY))
 
+    cut = [utc(2026, 3, day) for day in range(2, 11)]
+    evening = timedelta(hours=18, minutes=30)
+    assert plan.days == [(utc(2026, 3, 2), utc(2026, 3, 11))]
+    assert plan.late_days == []
+    assert plan.borrowed == [((day + evening, day + DAY), day) for day in cut]
+    assert plan.quarters == [
+        (start, utc(2026, 3, 2)),
+        *((day + evening, day + DAY) for day in cut[:-1]),
+        (utc(2026, 3, 10, 18, 30), end),
+    ]
+
+
+def test_new_york_days_borrow_their_first_hours_across_a_daylight_saving_change() -> None:
+    # New York's midnight is 05:00 UTC, and 04:00 UTC from 2026-03-08 (spring forward): each
+    # UTC day counts in the New York day holding its end, less its first hours.
+    start, end = utc(2026, 3, 6, 5), utc(2026, 3, 10, 4)
+
+    plan = plan_tiers(start, end, window(start, end, "America/New_York", Granularity.DAY))
+
+    midnights = [utc(2026, 3, 7, 5), utc(2026, 3, 8, 5), utc(2026, 3, 9, 4)]
     assert plan.days == []
-    assert plan.quarters == [(start, end)]
+    assert plan.late_days == [(utc(2026, 3, 7), utc(2026, 3, 10))]
+    assert plan.borrowed == [((day_of(m), m), m) for m in midnights]
+    # The quarter hours before the first whole day and its borrowed hours are one run.
+    assert plan.quarters == [
+        (start, midnights[0]),
+        *((day_of(m), m) for m in midnights[1:]),
+        (utc(2026, 3, 10), end),
+    ]
 
 
-def test_a_kolkata_week_reads_whole_the_utc_days_but_the_one_holding_monday_midnight() -> None:
+def test_a_kolkata_week_borrows_only_from_the_utc_day_holding_monday_midnight() -> None:
     # Monday 2026-03-09 00:00 in Kolkata is Sunday 2026-03-08 18:30 UTC.
     start, end = utc(2026, 3, 1, 18, 30), utc(2026, 3, 15, 18, 30)
 
     plan = plan_tiers(start, end, window(start, end, "Asia/Kolkata", Granularity.WEEK))
 
-    assert plan.days == [(utc(2026, 3, 2), utc(2026, 3, 8)), (utc(2026, 3, 9), utc(2026, 3, 15))]
+    monday = utc(2026, 3, 8, 18, 30)
+    assert plan.days == [(utc(2026, 3, 2), utc(2026, 3, 15))]
+    assert plan.borrowed == [((monday, utc(2026, 3, 9)), utc(2026, 3, 8))]
     assert plan.quarters == [
         (start, utc(2026, 3, 2)),
-        (utc(2026, 3, 8), utc(2026, 3, 9)),
+        (monday, utc(2026, 3, 9)),
         (utc(2026, 3, 15), end),
     ]
 
@@ -145,9 +217,9 @@ def test_two_partial_quarter_hours_are_read_apart() -> None:
     assert plan == TierPlan(raw=[(start, utc(2026, 3, 1, 11)), (utc(2026, 3, 1, 11), end)])
 
 
-def test_many_split_days_keep_the_longest_runs_and_read_the_rest_in_quarter_hours() -> None:
-    # Kolkata months over five years: 60 UTC days hold a month's start.
-    start, end = utc(2021, 1, 1), utc(2026, 1, 1)
+def test_many_cut_days_keep_the_longest_runs_and_read_the_rest_in_quarter_hours() -> None:
+    # Kolkata months over ten years: 120 UTC days hold a month's start, too many to borrow.
+    start, end = utc(2016, 1, 1), utc(2026, 1, 1)
 
     plan = plan_tiers(start, end, window(start, end, "Asia/Kolkata", Granularity.MONTH))
 
