@@ -134,8 +134,12 @@ async def aggregate(
     """Sums of the matching requests with ``start <= created_at < end``, per group, and per
     bucket of ``buckets`` (a window from ``start`` to ``end``) when given."""
     connection = connections.get("default")
-    plan = plan_tiers(start, end, buckets)
     with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
+    # PostgreSQL plans parallel workers for each statement (5-10 ms): for the rollups without
+    # the user, whose quarter hours are few, borrowing's extra statement cost more than it
+    # saved (a New York usage timeline, 1M requests). SQLite gains either way.
+    borrow = bool(with_user) or connection.capabilities.dialect != "postgres"
+    plan = plan_tiers(start, end, buckets, borrow)
     merged: Merged = {}
     # A day's row counts in the bucket of its start, or of its last second (a late day).
     days = [(span, 0) for span in plan.days] + [(span, _LAST_SECOND) for span in plan.late_days]

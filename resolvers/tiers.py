@@ -46,9 +46,12 @@ class TierPlan:
     raw: list[Span] = field(default_factory=list)  # partial 15-minute buckets
 
 
-def plan_tiers(start: datetime, end: datetime, buckets: Window | None = None) -> TierPlan:
+def plan_tiers(
+    start: datetime, end: datetime, buckets: Window | None = None, borrow: bool = True
+) -> TierPlan:
     """Split ``[start, end)`` (UTC) into runs each read from one source; the runs of each
-    source are in time order, and no two are adjacent."""
+    source are in time order, and no two are adjacent. ``borrow``: read cut days whole when
+    one side is short."""
     inner_start = bucket_of(start)
     if inner_start < start:
         inner_start = next_bucket(inner_start)
@@ -60,7 +63,7 @@ def plan_tiers(start: datetime, end: datetime, buckets: Window | None = None) ->
             return TierPlan(raw=[(start, end)])
         return TierPlan(raw=[s for s in ((start, inner_start), (inner_start, end)) if s[0] < s[1]])
     raw = [span for span in ((start, inner_start), (inner_end, end)) if span[0] < span[1]]
-    if buckets is not None:
+    if buckets is not None and borrow:
         borrowing = _borrowing(inner_start, inner_end, buckets, raw)
         if borrowing is not None:
             return borrowing
