@@ -118,6 +118,9 @@ class Group:
 # Where each group's sums accumulate over the sources, by (bucket index or None, its keys).
 Merged = dict[tuple[int | None, tuple[Any, ...]], Sums]
 _LAST_SECOND = 86_399  # from a day's start
+# Borrowing binds the filter up to 64 times a statement, whole days up to 17 times.
+_MAX_VALUES_TO_BORROW = 200
+_MAX_VALUES_FOR_DAYS = 1_000
 # The rollup tables of each tier, without and with the user.
 _DAILY = ("usage_daily_rollups", "user_usage_daily_rollups")
 _QUARTERS = ("usage_rollups", "user_usage_rollups")
@@ -139,7 +142,11 @@ async def aggregate(
     # the user, whose quarter hours are few, borrowing's extra statement cost more than it
     # saved (a New York usage timeline, 1M requests). SQLite gains either way.
     borrow = bool(with_user) or connection.capabilities.dialect != "postgres"
-    plan = plan_tiers(start, end, buckets, borrow)
+    # Each span repeats the filter's values in its statement, which binds at most 32,766
+    # values (SQLite; asyncpg 32,767): long id lists read fewer spans, or one as before.
+    values = sum(len(v) for v in filters.constraints().values())
+    plan = plan_tiers(start, end, buckets, borrow and values <= _MAX_VALUES_TO_BORROW,
+                      values <= _MAX_VALUES_FOR_DAYS)  # fmt: skip
     merged: Merged = {}
     # A day's row counts in the bucket of its start, or of its last second (a late day).
     days = [(span, 0) for span in plan.days] + [(span, _LAST_SECOND) for span in plan.late_days]

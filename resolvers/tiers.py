@@ -47,11 +47,15 @@ class TierPlan:
 
 
 def plan_tiers(
-    start: datetime, end: datetime, buckets: Window | None = None, borrow: bool = True
+    start: datetime,
+    end: datetime,
+    buckets: Window | None = None,
+    borrow: bool = True,
+    whole_days: bool = True,
 ) -> TierPlan:
     """Split ``[start, end)`` (UTC) into runs each read from one source; the runs of each
     source are in time order, and no two are adjacent. ``borrow``: read cut days whole when
-    one side is short."""
+    one side is short; ``whole_days``: read days from the daily rollups at all."""
     inner_start = bucket_of(start)
     if inner_start < start:
         inner_start = next_bucket(inner_start)
@@ -63,6 +67,8 @@ def plan_tiers(
             return TierPlan(raw=[(start, end)])
         return TierPlan(raw=[s for s in ((start, inner_start), (inner_start, end)) if s[0] < s[1]])
     raw = [span for span in ((start, inner_start), (inner_end, end)) if span[0] < span[1]]
+    if not whole_days:
+        return TierPlan(quarters=[(inner_start, inner_end)], raw=raw)
     if buckets is not None and borrow:
         borrowing = _borrowing(inner_start, inner_end, buckets, raw)
         if borrowing is not None:

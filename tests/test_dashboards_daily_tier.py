@@ -193,3 +193,35 @@ async def test_figures_over_whole_and_cut_days_match_a_recomputation(
     assert close(project["userActivity"], expected_activity(case, chosen))
     assert project["requests"]["totalCount"] == len(chosen)
     assert len(chosen) > 0 or granularity is Granularity.HOUR
+
+
+@pytest.mark.parametrize("unknown_ids", [300, 2_000])
+@pytest.mark.parametrize(("zone", "granularity"), [("America/New_York", Granularity.DAY),
+                                                   ("UTC", Granularity.DAY)])  # fmt: skip
+async def test_long_id_lists_read_fewer_spans_and_stay_exact(
+    api: GraphQLClient,
+    requests_around_midnights: Dataset,
+    zone: str,
+    granularity: Granularity,
+    unknown_ids: int,
+) -> None:
+    # given a filter naming the project's users among hundreds of ids of nobody (each span
+    # of a statement binds them all again)
+    data = requests_around_midnights
+    ids = [*data.users[:2], *range(900_000_000, 900_000_000 + unknown_ids)]
+    start, end = at(2026, 10, 21, 9, 7, 13), at(2026, 11, 8, 17, 52, 1)
+    case = Case(start, end, zone, granularity, {"userIds": [str(i) for i in ids]})
+    log_filter = {**case.filters, "from": start.isoformat(), "to": end.isoformat()}
+    variables = case.variables(data.project_id) | {"log": log_filter}
+
+    # when
+    project = (await api(QUERY, variables, data.token)).ok()["project"]
+
+    # then
+    chosen = [r for r in data.requests if matches(r, case, start, end)]
+    starts, grouped = buckets(case, chosen)
+    assert project["usage"]["totalRequests"] == len(chosen) > 0
+    assert [b["totalRequests"] for b in project["usage"]["timeline"]] == [len(g) for g in grouped]
+    assert [b["start"] for b in project["usage"]["timeline"]] == [s.isoformat() for s in starts]
+    assert close(project["userActivity"], expected_activity(case, chosen))
+    assert project["requests"]["totalCount"] == len(chosen)
