@@ -20,7 +20,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from comptroller.cache import ResultCache
 from models import ProjectRole
-from resolvers.rollups import DAILY_SOURCES, daily_from_quarters_sql
+from models.rollup import USAGE_KEY, USER_USAGE_KEY
+from resolvers.rollups import DAILY_SOURCES, SUM_COLUMNS, daily_from_quarters_sql
 from tests.backends import postgres_database
 from tests.factories import (
     grant,
@@ -87,9 +88,9 @@ SQLITE_BUCKET = (
     " / 15 * 15) || ':00+00:00'"
 )
 POSTGRES_BUCKET = "date_bin('15 minutes', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
-SUMS = "requests, errors, cost_nanos, duration_ms, input_tokens, output_tokens"
-USER_KEYS = "project_id, bucket_start, user_key, assistant_key, model_id, api_token_key, status"
-USAGE_KEYS = "project_id, bucket_start, assistant_key, model_id, api_token_key, status"
+SUMS = ", ".join(SUM_COLUMNS)
+USER_KEYS = ", ".join(USER_USAGE_KEY)
+USAGE_KEYS = ", ".join(USAGE_KEY)
 
 
 def user_rollup_sql(bucket: str) -> str:

@@ -18,6 +18,13 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+# The unique keys of the rollups: a row per bucket and combination of dimension values.
+USAGE_KEY = ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status")
+USER_USAGE_KEY = (
+    "project_id", "bucket_start", "user_key", "assistant_key", "model_id", "api_token_key",
+    "status",
+)  # fmt: skip
+
 
 class Rollup(Model):
     """The columns both rollups share: their keys but the user, and the sums."""
@@ -43,9 +50,7 @@ class Rollup(Model):
 class UsageRollup(Rollup):
     class Meta:
         table = "usage_rollups"
-        unique_together = (
-            ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status"),
-        )
+        unique_together = (USAGE_KEY,)
 
 
 class UserUsageRollup(Rollup):
@@ -53,17 +58,7 @@ class UserUsageRollup(Rollup):
 
     class Meta:
         table = "user_usage_rollups"
-        unique_together = (
-            (
-                "project_id",
-                "bucket_start",
-                "user_key",
-                "assistant_key",
-                "model_id",
-                "api_token_key",
-                "status",
-            ),
-        )
+        unique_together = (USER_USAGE_KEY,)
         indexes = (Index(fields=("project_id", "user_key", "bucket_start")),)
 
 
@@ -72,9 +67,7 @@ class UsageDailyRollup(Rollup):
 
     class Meta:
         table = "usage_daily_rollups"
-        unique_together = (
-            ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status"),
-        )
+        unique_together = (USAGE_KEY,)
 
 
 class UserUsageDailyRollup(Rollup):
@@ -84,17 +77,7 @@ class UserUsageDailyRollup(Rollup):
 
     class Meta:
         table = "user_usage_daily_rollups"
-        unique_together = (
-            (
-                "project_id",
-                "bucket_start",
-                "user_key",
-                "assistant_key",
-                "model_id",
-                "api_token_key",
-                "status",
-            ),
-        )
+        unique_together = (USER_USAGE_KEY,)
         indexes = (Index(fields=("project_id", "user_key", "bucket_start")),)
 
 

@@ -12,6 +12,7 @@ from operator import itemgetter
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from models.rollup import USAGE_KEY, USER_USAGE_KEY
 from resolvers.data_versions import bump_version
 from resolvers.sql import rows_source
 
@@ -64,21 +65,16 @@ class RollupSums:
 
 
 SUM_COLUMNS = ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
-USAGE_KEYS = ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status")
 USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "varchar")
 USER_USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "int", "varchar")
-USER_USAGE_KEYS = (
-    "project_id", "bucket_start", "user_key", "assistant_key", "model_id", "api_token_key",
-    "status",
-)  # fmt: skip
 
 
 # Every rollup table, in the order batches write them, with its key columns and their types.
 TABLE_KEYS = {
-    "user_usage_rollups": (USER_USAGE_KEYS, USER_USAGE_TYPES),
-    "usage_rollups": (USAGE_KEYS, USAGE_TYPES),
-    "user_usage_daily_rollups": (USER_USAGE_KEYS, USER_USAGE_TYPES),
-    "usage_daily_rollups": (USAGE_KEYS, USAGE_TYPES),
+    "user_usage_rollups": (USER_USAGE_KEY, USER_USAGE_TYPES),
+    "usage_rollups": (USAGE_KEY, USAGE_TYPES),
+    "user_usage_daily_rollups": (USER_USAGE_KEY, USER_USAGE_TYPES),
+    "usage_daily_rollups": (USAGE_KEY, USAGE_TYPES),
 }
 # Each daily table and the quarter-hour table it sums.
 DAILY_SOURCES = {

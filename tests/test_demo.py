@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from resolvers.rollups import SUM_COLUMNS, USER_USAGE_KEYS, RollupSums, bucket_of
+from models.rollup import USER_USAGE_KEY
+from resolvers.rollups import SUM_COLUMNS, RollupSums, bucket_of
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 30, 12, 0, tzinfo=UTC)  # Europe's clocks went forward that night
@@ -213,7 +214,7 @@ def test_rollups_hold_what_recording_the_requests_would_have_added(demo: Demo) -
         key = (project, bucket, user or 0, assistant or 0, model, token or 0, status)
         expected[key].add(RollupSums(1, int(status == "ERROR"), *sums))
 
-    columns = ", ".join(USER_USAGE_KEYS + SUM_COLUMNS)
+    columns = ", ".join(USER_USAGE_KEY + SUM_COLUMNS)
     stored = query(demo, f"SELECT {columns} FROM user_usage_rollups")  # noqa: S608 -- constants
     assert {row[:7]: RollupSums(*row[7:]) for row in stored} == expected
     [(totals_match,)] = query(
