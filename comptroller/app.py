@@ -19,6 +19,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from comptroller.authentication import bearer_token
 from comptroller.authorization import Policy
 from comptroller.cache import ResultCache
+from comptroller.code_version import code_fingerprint
 from comptroller.context import Context, build_context
 from comptroller.database import database_answers, tortoise_config
 from comptroller.error_reporting import shape_errors
@@ -92,7 +93,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.policy = Policy(settings.policy_path)
         app.state.cache = ResultCache(
-            settings.cache_url, settings.cache_namespace, settings.cache_max_entries
+            settings.cache_url,
+            f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
+            settings.cache_max_entries,
         )
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             try:

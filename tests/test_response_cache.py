@@ -2,13 +2,16 @@
 a role taken away, a revoked token or new records all show on the very next query."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import parse
 
 from comptroller.cache import ResultCache
+from comptroller.code_version import code_fingerprint
 from comptroller.response_cache import cacheable_project
+from comptroller.settings import REPOSITORY_ROOT
 from models import DataVersion, PersonalAccessToken, ProjectRole
 from resolvers.data_versions import CATALOG
 from tests.factories import (
@@ -178,3 +181,13 @@ async def test_the_in_process_cache_forgets_its_oldest_entries_beyond_its_bound(
         await cache.set(f"key{index}", index, ttl_seconds=60)
     assert [await cache.get(f"key{i}") for i in (0, 149, 150, 249)] == [None, None, 150, 249]
     await cache.close()
+
+
+def test_the_code_fingerprint_follows_the_code_and_the_rules(tmp_path: Path) -> None:
+    rules = tmp_path / "policy.polar"
+    rules.write_text((REPOSITORY_ROOT / "policy.polar").read_text())
+    first = code_fingerprint(rules)
+    assert first == code_fingerprint(rules) == code_fingerprint(REPOSITORY_ROOT / "policy.polar")
+    changed = tmp_path / "changed.polar"
+    changed.write_text(rules.read_text() + "\n# one more rule\n")
+    assert code_fingerprint(changed) != first
