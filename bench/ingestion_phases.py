@@ -46,7 +46,7 @@ from schema.records_coercion import RecordsCoercer
 PHASE_BATCHES = 5
 
 
-async def median_ms(
+async def median_batch_ms(
     world: World,
     rng: random.Random,
     label: str,
@@ -170,33 +170,33 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
             samples.append((end - begin) * 1000)
 
     await execute(make_records(rng, world, "warm-profile", BATCH, datetime.now(UTC)))
-    total = await median_ms(world, rng, "phase-exec", execute)
+    total = await median_batch_ms(world, rng, "phase-exec", execute)
     figures = {
-        "JSON decode of the HTTP body (server side, orjson)": await median_ms(
+        "JSON decode of the HTTP body (server side, orjson)": await median_batch_ms(
             world, rng, "p-json", json_decode
         ),
-        "GraphQL parse + validate, uncached (the schema caches both)": await median_ms(
+        "GraphQL parse + validate, uncached (the schema caches both)": await median_batch_ms(
             world, rng, "p-parse", parse_validate
         ),
-        "build_context (authenticate the API token)": await median_ms(
+        "build_context (authenticate the API token)": await median_batch_ms(
             world, rng, "p-ctx", context_only
         ),
-        "variable coercion, fast path (RecordsCoercer, the one used)": await median_ms(
+        "variable coercion, fast path (RecordsCoercer, the one used)": await median_batch_ms(
             world, rng, "p-fast", fast_coerce
         ),
-        "variable coercion by graphql-core (for scale: its fallback)": await median_ms(
+        "variable coercion by graphql-core (for scale: its fallback)": await median_batch_ms(
             world, rng, "p-coerce", coerce
         ),
-        "dicts -> RecordInput (Python only, for scale)": await median_ms(
+        "dicts -> RecordInput (Python only, for scale)": await median_batch_ms(
             world, rng, "p-inputs", to_inputs
         ),
     }
-    await median_ms(world, rng, "p-convert", convert)
+    await median_batch_ms(world, rng, "p-convert", convert)
     figures["Strawberry convert_arguments -> RequestRecordInput objects"] = statistics.median(
         convert_ms
     )
     figures["RequestRecordInput.to_record() (in the mutation)"] = statistics.median(to_record_ms)
-    resolver_ms = await median_ms(world, rng, "phase-resolver", resolver)
+    resolver_ms = await median_batch_ms(world, rng, "phase-resolver", resolver)
     print(f"[{name}] where one batch of {BATCH:,} records goes (median of {PHASE_BATCHES}):")
     print(f"  HTTP round trip (sequential run, median)              {http_batch_ms:8.1f} ms")
     print(f"  in-process build_context + schema.execute             {total:8.1f} ms")

@@ -105,6 +105,8 @@ class ResponseCaching(SchemaExtension):
         if "read" not in actions:
             return None  # the resolvers answer NOT_FOUND, and that is not kept
         versions = await current_versions(project_id)
+        # On a miss the figures are computed under the same data version: no second read.
+        execution.context.aggregator.know_version(project_id, versions.data)
         described = [
             execution.query,
             execution.operation_name,

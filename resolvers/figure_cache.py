@@ -79,6 +79,10 @@ class Aggregator:
         await self._cache.set(key, encode(value), TTL_SECONDS)
         return value
 
+    def know_version(self, project_id: int, version: int) -> None:
+        """A version this request has already read (the whole-answer cache reads it first)."""
+        self._versions.setdefault(project_id, version)
+
     async def _version(self, project_id: int) -> int:
         version = self._versions.get(project_id)
         if version is None:
