@@ -31,15 +31,13 @@ from comptroller.authorization import Policy
 from comptroller.cache import ResultCache
 from comptroller.context import build_context
 from comptroller.settings import REPOSITORY_ROOT
-from resolvers.data_versions import bump_version
 from resolvers.ingestion import (
     FUTURE_TOLERANCE,
     _first_of_each,
-    _insert_new,
     _parse,
     _resolve,
+    store_rows,
 )
-from resolvers.rollups import upsert_rollups
 from schema import build_schema
 from schema.records_coercion import RecordsCoercer
 
@@ -138,9 +136,7 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         for k in (
             "_parse",
             "_resolve (lookups + rows)",
-            "INSERT requests",
-            "bump data version",
-            "upsert rollups",
+            "store_rows (COPY or INSERT, data version, rollups)",
             "commit",
         )
     }
@@ -154,14 +150,9 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         rows = _first_of_each(await _resolve(project_id, token_id, parsed))
         marks.append(time.perf_counter())
         # The steps of record_requests, timed one by one.
+        rows.sort(key=lambda row: row.external_id)
         async with in_transaction() as connection:
-            stored = await _insert_new(connection, sorted(rows, key=lambda row: row.external_id))
-            marks.append(time.perf_counter())
-            await bump_version(connection, project_id)
-            marks.append(time.perf_counter())
-            await upsert_rollups(
-                connection, [(row.key, row.sums) for row in rows if row.external_id in stored]
-            )
+            stored = await store_rows(connection, project_id, rows)
             marks.append(time.perf_counter())
         marks.append(time.perf_counter())
         assert len(stored) == len(records)

@@ -5,7 +5,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
+import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -13,7 +15,7 @@ from comptroller.errors import BadUserInput
 from models import AiModel, ApiToken, Assistant, Membership, ProjectSettings, RequestStatus
 from resolvers.arguments import NANOS_PER_USD
 from resolvers.data_versions import bump_version
-from resolvers.rollups import RollupKey, RollupSums, bucket_of, upsert_rollups
+from resolvers.rollups import ROLLED_UP_COLUMNS, add_new_requests, change_of, upsert_rollups
 from resolvers.sql import rows_source
 
 MAX_BATCH = 1000
@@ -76,14 +78,16 @@ class RecordOutcome:
     duplicates: int
 
 
+# Where each rolled-up column sits in a row of REQUEST_COLUMNS.
+_ROLLED_UP_POSITIONS = [REQUEST_COLUMNS.index(column) for column in ROLLED_UP_COLUMNS]
+
+
 # Private rows built 1,000 times a batch: slotted and not frozen, a frozen dataclass's
 # __init__ costs twice as much.
 @dataclass(slots=True)
 class _Row:
-    values: tuple[object, ...]
+    values: tuple[object, ...]  # REQUEST_COLUMNS
     external_id: str
-    key: RollupKey
-    sums: RollupSums
 
 
 async def record_requests(
@@ -100,15 +104,36 @@ async def record_requests(
     unique = _first_of_each(rows)
     if not unique:
         return RecordOutcome(accepted=0, duplicates=len(rows))
+    # Sorted: batches that share ids lock them in one order and cannot deadlock.
+    unique.sort(key=lambda row: row.external_id)
     async with in_transaction() as connection:
-        # Sorted: batches that share ids lock them in one order and cannot deadlock.
-        stored = await _insert_new(connection, sorted(unique, key=lambda row: row.external_id))
+        stored = await store_rows(connection, project_id, unique)
+    return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
+
+
+async def store_rows(
+    connection: BaseDBAsyncClient, project_id: int, rows: list["_Row"]
+) -> list["_Row"]:
+    """Insert the rows that are new and add them to the rollups, in the caller's
+    transaction; the rows stored. ``rows`` carry distinct external ids, sorted."""
+    if connection.capabilities.dialect == "postgres":
+        stored = rows if await _copy_all(connection, rows) else await _insert_new(connection, rows)
         if stored:
             await bump_version(connection, project_id)
-        await upsert_rollups(
-            connection, [(row.key, row.sums) for row in unique if row.external_id in stored]
-        )
-    return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
+            columns = zip(*(row.values for row in stored), strict=True)
+            by_name = dict(zip(REQUEST_COLUMNS, columns, strict=True))
+            await add_new_requests(connection, project_id, by_name)
+        return stored
+    stored = await _insert_new(connection, rows)
+    if stored:
+        await bump_version(connection, project_id)
+        changes = [change_of(project_id, *_rolled_up(row.values)) for row in stored]
+        await upsert_rollups(connection, changes)
+    return stored
+
+
+def _rolled_up(values: tuple[object, ...]) -> tuple[Any, ...]:
+    return tuple(values[position] for position in _ROLLED_UP_POSITIONS)
 
 
 def check_batch_size(count: int) -> None:
@@ -247,7 +272,6 @@ def _row(
             record.input_tokens * input_price + record.output_tokens * output_price + 500_000
         ) // 1_000_000
     api_token_id = p.api_token_id if p.api_token_id is not None else token_id
-    error = record.status is RequestStatus.ERROR
     values = (
         project_id, record.external_id, p.created_at, now, record.status.value, record.duration_ms,
         p.assistant_id, p.model_id, api_token_id, p.user_id, record.input_tokens,
@@ -255,24 +279,7 @@ def _row(
         record.input if keep_content else None, record.output if keep_content else None,
         record.error_message,
     )  # fmt: skip
-    key = RollupKey(
-        project_id=project_id,
-        bucket_start=bucket_of(p.created_at),
-        user_key=p.user_id or 0,
-        assistant_key=p.assistant_id or 0,
-        model_id=p.model_id,
-        api_token_key=api_token_id or 0,
-        status=record.status.value,
-    )
-    sums = RollupSums(
-        requests=1,
-        errors=int(error),
-        cost_nanos=cost,
-        duration_ms=record.duration_ms,
-        input_tokens=record.input_tokens,
-        output_tokens=record.output_tokens,
-    )
-    return _Row(values=values, external_id=record.external_id, key=key, sums=sums)
+    return _Row(values=values, external_id=record.external_id)
 
 
 def _first_of_each(rows: list[_Row]) -> list[_Row]:
@@ -286,7 +293,26 @@ def _first_of_each(rows: list[_Row]) -> list[_Row]:
     return unique
 
 
-async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> set[str]:
+async def _copy_all(connection: BaseDBAsyncClient, rows: list[_Row]) -> bool:
+    """PostgreSQL: COPY the rows in, within a savepoint; False, and nothing stored, when one
+    of them is already there (a retried batch, or a concurrent one sharing ids).
+
+    New rows are the rule and COPY stores them in about two thirds of the time of the
+    INSERT ... ON CONFLICT that handles the exception. The unique (project_id, external_id)
+    still decides: against an uncommitted concurrent batch, COPY waits for its outcome.
+    """
+    async with connection.acquire_connection() as raw:
+        try:
+            async with raw.transaction():
+                await raw.copy_records_to_table(
+                    "requests", records=[row.values for row in rows], columns=REQUEST_COLUMNS
+                )
+        except asyncpg.UniqueViolationError:
+            return False
+    return True
+
+
+async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> list[_Row]:
     """Insert what is new; the unique (project_id, external_id) decides, even against a
     concurrent batch, and RETURNING says which rows this call stored."""
     source, values = rows_source(connection, [row.values for row in rows], REQUEST_TYPES)
@@ -296,4 +322,5 @@ async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> set[st
     )
     # execute_query_dict: Tortoise's execute_query drops RETURNING rows on asyncpg.
     returned = await connection.execute_query_dict(sql, values)
-    return {record["external_id"] for record in returned}
+    stored = {record["external_id"] for record in returned}
+    return [row for row in rows if row.external_id in stored]

@@ -14,9 +14,8 @@ from resolvers.data_versions import bump_version
 from resolvers.rollups import (
     DAILY_SOURCES,
     TABLE_KEYS,
-    RollupKey,
-    RollupSums,
     bucket_of,
+    change_of,
     day_of,
     upsert_rollups,
 )
@@ -80,22 +79,18 @@ async def _purge_batch(
         created_at = row["created_at"]
         if isinstance(created_at, str):  # SQLite returns the stored text
             created_at = datetime.fromisoformat(created_at)
-        key = RollupKey(
-            project_id=project_id,
-            bucket_start=bucket_of(created_at.astimezone(UTC)),
-            user_key=row["user_id"] or 0,
-            assistant_key=row["assistant_id"] or 0,
-            model_id=row["model_id"],
-            api_token_key=row["api_token_id"] or 0,
-            status=row["status"],
-        )
-        sums = RollupSums(
-            requests=1,
-            errors=int(row["status"] == "ERROR"),
-            cost_nanos=row["cost_nanos"],
-            duration_ms=row["duration_ms"],
-            input_tokens=row["input_tokens"],
-            output_tokens=row["output_tokens"],
+        key, sums = change_of(
+            project_id,
+            created_at,
+            row["user_id"],
+            row["assistant_id"],
+            row["model_id"],
+            row["api_token_id"],
+            row["status"],
+            row["cost_nanos"],
+            row["duration_ms"],
+            row["input_tokens"],
+            row["output_tokens"],
         )
         changes.append((key, sums.negated()))
     if changes:
