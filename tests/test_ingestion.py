@@ -321,6 +321,8 @@ def far_future() -> str:
 BAD_RECORDS: list[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]] = [
     ("unknown model", "modelId", lambda ids: {"modelId": "999999999"}),
     ("malformed model id", "modelId", lambda ids: {"modelId": "gpt-4"}),
+    ("model id beyond INTEGER", "modelId", lambda ids: {"modelId": "99999999999"}),
+    ("user id beyond INTEGER", "userId", lambda ids: {"userId": "99999999999"}),
     ("assistant of another project", "assistantId",
      lambda ids: {"assistantId": ids["foreign_assistant"]}),
     ("user who is not a member", "userId", lambda ids: {"userId": ids["outsider"]}),
