@@ -4,9 +4,9 @@ The same bearer token, body ``{"records": [RequestRecordInput, ...]}`` (GraphQL 
 the same checks and resolver, the same payload ``{"accepted": n, "duplicates": m}``. Errors
 have GraphQL's shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``, with the
 contract's codes and a matching HTTP status. Only the GraphQL layer is skipped: records are
-coerced as the ``RequestRecordInput`` type of the schema says (``RecordsCoercer``, graphql-core
-when it declines), authorized by the policy's ``record_requests`` action, stored by
-``resolvers.ingestion.record_requests``.
+read as the ``RequestRecordInput`` type of the schema says (``comptroller.ingestion_body``,
+then ``RecordsCoercer`` and graphql-core when it declines), authorized by the policy's
+``record_requests`` action, stored by ``resolvers.ingestion.record_requests``.
 """
 
 import logging
@@ -22,6 +22,7 @@ from starlette.routing import Route
 from comptroller.authentication import bearer_token
 from comptroller.context import build_context
 from comptroller.errors import AppError, BadUserInput, ErrorCode
+from comptroller.ingestion_body import decode_records
 from comptroller.request_ids import request_id_of
 from resolvers.ingestion import RecordInput, check_batch_size, record_requests
 from schema.mutations.ingestion import records_from_coerced
@@ -98,6 +99,10 @@ async def _body(request: Request) -> bytes:
 
 
 def _records_of(body: bytes, coercer: RecordsCoercer) -> list[RecordInput]:
+    decoded = decode_records(body)
+    if decoded is not None:
+        check_batch_size(len(decoded))
+        return decoded
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:

@@ -46,6 +46,17 @@ _PLAIN_TIMESTAMP = re.compile(
 ).fullmatch
 
 
+def plain_timestamp(value: str) -> datetime | None:
+    """``value`` as the DateTime scalar reads it, when it is a timestamp of the usual shape
+    (which ``datetime.fromisoformat`` reads alike); None for any other string."""
+    if _PLAIN_TIMESTAMP(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass  # e.g. 24:00, which isoparse reads as the next midnight
+    return None
+
+
 class _Refused(Exception):
     """A value the fast path leaves to graphql-core."""
 
@@ -81,11 +92,10 @@ def _leaf_coercer(leaf: GraphQLScalarType | GraphQLEnumType) -> _Leaf:
     if leaf.name == "DateTime":
 
         def timestamp(value: Any) -> Any:
-            if type(value) is str and _PLAIN_TIMESTAMP(value):
-                try:
-                    return datetime.fromisoformat(value)
-                except ValueError:
-                    pass  # e.g. 24:00, which isoparse reads as the next midnight
+            if type(value) is str:
+                read = plain_timestamp(value)
+                if read is not None:
+                    return read
             return by_parser(value)
 
         return timestamp

@@ -1,0 +1,85 @@
+"""The plain-JSON route's msgspec reader takes only what the GraphQL-typed path takes, and
+reads it into the same records; whatever it declines, that path reads or explains."""
+
+import dataclasses
+import json
+from enum import Enum
+from typing import Any
+
+import orjson
+from graphql import Undefined
+from graphql.utilities import coerce_input_value
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from comptroller.ingestion_body import decode_records
+from resolvers.ingestion import RecordInput
+from schema.mutations.ingestion import records_from_coerced
+from tests.test_records_coercion import ANY_VALUE, COERCER, VALID, records, typed
+
+
+def reference(body: bytes) -> list[RecordInput] | None:
+    """What the GraphQL-typed path reads from ``body``, or None where it refuses it."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if type(document) is not dict or document.keys() != {"records"}:
+        return None
+    coerced = coerce_input_value(document["records"], COERCER.list_type)
+    return None if coerced is Undefined else records_from_coerced(coerced)
+
+
+def fields_of(decoded: list[RecordInput]) -> Any:
+    """Each record's fields with their types; an enum member is its value."""
+    return typed(
+        [
+            {
+                name: value.value if isinstance(value, Enum) else value
+                for name, value in dataclasses.asdict(record).items()
+            }
+            for record in decoded
+        ]
+    )
+
+
+BODIES = st.one_of(
+    st.lists(records(), max_size=4).map(lambda value: {"records": value}),
+    # Records of plausible values only: most are read, so their values are compared.
+    st.lists(st.fixed_dictionaries(VALID), min_size=1, max_size=3).map(
+        lambda value: {"records": value}
+    ),
+    st.dictionaries(st.sampled_from(["records", "extra"]), ANY_VALUE, max_size=2),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(BODIES)
+def test_msgspec_reads_only_what_the_graphql_typed_path_reads_with_its_values(
+    document: Any,
+) -> None:
+    # given: the standard library writes what orjson cannot (NaN, integers past 64 bits)
+    body = json.dumps(document).encode()
+
+    # when
+    decoded = decode_records(body)
+    expected = reference(body)
+
+    # then
+    if decoded is not None:
+        assert expected is not None
+        assert fields_of(decoded) == fields_of(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries(VALID), min_size=1, max_size=3))
+def test_msgspec_reads_the_bodies_gateways_send(value: list[dict[str, Any]]) -> None:
+    plain = [
+        record | {"modelId": "7", "createdAt": "2026-01-02T03:04:05.678+01:00", "cost": 0.25}
+        for record in value
+    ]
+    assert decode_records(orjson.dumps({"records": plain})) is not None
+
+
+def test_msgspec_declines_what_is_not_json() -> None:
+    assert decode_records(b'{"records": [') is None
