@@ -4,7 +4,7 @@ The same bearer token, body ``{"records": [RequestRecordInput, ...]}`` (GraphQL 
 the same checks and resolver, the same payload ``{"accepted": n, "duplicates": m}``. Errors
 have GraphQL's shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``, with the
 contract's codes and a matching HTTP status. Only the GraphQL layer is skipped: records are
-read as the ``RequestRecordInput`` type of the schema says (``comptroller.ingestion_body``,
+read as the ``RequestRecordInput`` type of the schema says (``schema.records_reader``,
 then ``RecordsCoercer`` and graphql-core when it declines), authorized by the policy's
 ``record_requests`` action, stored by ``resolvers.ingestion.record_requests``.
 """
@@ -22,11 +22,11 @@ from starlette.routing import Route
 from comptroller.authentication import bearer_token
 from comptroller.context import build_context
 from comptroller.errors import AppError, BadUserInput, ErrorCode
-from comptroller.ingestion_body import decode_records
 from comptroller.request_ids import request_id_of
-from resolvers.ingestion import RecordInput, check_batch_size, record_requests
-from schema.mutations.ingestion import records_from_coerced
+from resolvers.ingestion import check_batch_size, record_requests
+from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
 from schema.records_coercion import RecordsCoercer
+from schema.records_reader import decode_records
 
 logger = logging.getLogger("comptroller.ingestion")
 
@@ -98,7 +98,7 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _records_of(body: bytes, coercer: RecordsCoercer) -> list[RecordInput]:
+def _records_of(body: bytes, coercer: RecordsCoercer) -> list[RequestRecordInput]:
     decoded = decode_records(body)
     if decoded is not None:
         check_batch_size(len(decoded))

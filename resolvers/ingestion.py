@@ -5,7 +5,7 @@ from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -52,9 +52,43 @@ REQUEST_COLUMNS = (
 _Bad = Callable[[str, str], BadUserInput]
 
 
+class RecordLike(Protocol):
+    """One record as the client sent it (ids still strings, cost still a float): the
+    GraphQL input object itself, or a ``RecordInput``."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def status(self) -> RequestStatus: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def assistant_id(self) -> str | None: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def api_token_id(self) -> str | None: ...
+    @property
+    def cost(self) -> float | None: ...
+    @property
+    def input(self) -> str | None: ...
+    @property
+    def output(self) -> str | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class RecordInput:
-    """One record as the client sent it (ids still strings, cost still a float)."""
+    """A ``RecordLike`` built outside GraphQL (imports, tests)."""
 
     external_id: str
     created_at: datetime
@@ -91,7 +125,7 @@ class _Row:
 
 
 async def record_requests(
-    project_id: int, token_id: int | None, records: Sequence[RecordInput]
+    project_id: int, token_id: int | None, records: Sequence[RecordLike]
 ) -> RecordOutcome:
     """Store every record of the batch or none of them; duplicates are counted, not stored.
 
@@ -144,7 +178,7 @@ def check_batch_size(count: int) -> None:
 @dataclass(slots=True)
 class _Parsed:
     index: int
-    record: RecordInput
+    record: RecordLike
     created_at: datetime
     model_id: int
     assistant_id: int | None
@@ -153,7 +187,7 @@ class _Parsed:
     cost_nanos: int | None
 
 
-def _parse(index: int, record: RecordInput, latest: datetime) -> _Parsed:
+def _parse(index: int, record: RecordLike, latest: datetime) -> _Parsed:
     """Checks that need no database, naming ``records[i].field`` on failure; ``latest`` is
     the last acceptable ``createdAt`` (now, plus the clock drift tolerated)."""
 

@@ -12,9 +12,7 @@ values graphql-core would produce, and never writes an error message of its own
 """
 
 import math
-import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ClassVar
 
 from graphql import (
@@ -35,26 +33,10 @@ from graphql.execution import Executor
 from graphql.utilities.coerce_input_value import coerce_default_value
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.plain_values import MAX_INT, MIN_INT, plain_timestamp
+from schema.records_reader import read_records
+
 RECORD_TYPE = "RequestRecordInput"
-MAX_INT = 2**31 - 1
-MIN_INT = -(2**31)
-
-# The timestamps gateways write: datetime.fromisoformat and dateutil's isoparse (Strawberry's
-# DateTime parser) read these the same; anything else goes to the scalar's own parser.
-_PLAIN_TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?"
-).fullmatch
-
-
-def plain_timestamp(value: str) -> datetime | None:
-    """``value`` as the DateTime scalar reads it, when it is a timestamp of the usual shape
-    (which ``datetime.fromisoformat`` reads alike); None for any other string."""
-    if _PLAIN_TIMESTAMP(value):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass  # e.g. 24:00, which isoparse reads as the next midnight
-    return None
 
 
 class _Refused(Exception):
@@ -188,12 +170,15 @@ class RecordsExecutor(StrawberryGraphQLCoreExecutionContext):
         *args: Any,
         **kwargs: Any,
     ) -> list[GraphQLError] | Executor[Any]:
-        fast: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+        fast: dict[str, tuple[Any, list[Any]]] = {}
         raw_values = raw_variable_values or {}
         for name in _records_variables(document, operation_name) if raw_values else ():
-            coerced = cls.coercer.coerce(raw_values.get(name))
+            raw = raw_values.get(name)
+            # msgspec first (the mutation's own objects), then the coercer (graphql-core's
+            # shape, a dict a record), then graphql-core itself.
+            coerced = read_records(raw) or cls.coercer.coerce(raw)
             if coerced is not None:
-                fast[name] = (raw_values[name], coerced)
+                fast[name] = (raw, coerced)
         if fast:
             raw_variable_values = {**raw_values, **{name: [] for name in fast}}
         built = super().build(

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types.arguments import InputContext
 
-from resolvers.ingestion import RecordInput, record_requests
+from resolvers.ingestion import record_requests
 from schema.enums import RequestStatus
 from schema.info import Info
 from schema.permissions import gateway
@@ -36,24 +36,6 @@ class RequestRecordInput:
     output: str | None = None
     error_message: str | None = None
 
-    def to_record(self) -> RecordInput:
-        return RecordInput(
-            external_id=self.external_id,
-            created_at=self.created_at,
-            status=self.status,
-            duration_ms=self.duration_ms,
-            model_id=self.model_id,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            assistant_id=self.assistant_id,
-            user_id=self.user_id,
-            api_token_id=self.api_token_id,
-            cost=self.cost,
-            input=self.input,
-            output=self.output,
-            error_message=self.error_message,
-        )
-
 
 def _record_of(value: Mapping[str, Any]) -> RequestRecordInput:
     """Build a record from graphql-core's coerced value in one call: Strawberry's generic
@@ -78,8 +60,12 @@ def _record_of(value: Mapping[str, Any]) -> RequestRecordInput:
 
 
 def _record_from_input(
-    cls: type[RequestRecordInput], value: Mapping[str, Any], context: InputContext
+    cls: type[RequestRecordInput],
+    value: Mapping[str, Any] | RequestRecordInput,
+    context: InputContext,
 ) -> RequestRecordInput:
+    if isinstance(value, RequestRecordInput):  # read by schema.records_reader already
+        return value
     return _record_of(value)
 
 
@@ -87,10 +73,10 @@ def _record_from_input(
 RequestRecordInput.__strawberry_definition__.from_input = _record_from_input  # type: ignore[attr-defined]
 
 
-def records_from_coerced(values: Sequence[Mapping[str, Any]]) -> list[RecordInput]:
-    """What the mutation hands the resolver, from values coerced as ``RequestRecordInput``s
-    (for the plain-JSON route, so both routes convert alike)."""
-    return [_record_of(value).to_record() for value in values]
+def records_from_coerced(values: Sequence[Mapping[str, Any]]) -> list[RequestRecordInput]:
+    """The mutation's records from values coerced as ``RequestRecordInput``s (for the
+    plain-JSON route, so both routes convert alike)."""
+    return [_record_of(value) for value in values]
 
 
 @strawberry.type
@@ -109,7 +95,5 @@ class IngestionMutation:
         self, info: Info, records: list[RequestRecordInput]
     ) -> RecordRequestsPayload:
         client = info.context.authorizer.require_client()
-        outcome = await record_requests(
-            client.project_id, client.token_id, [record.to_record() for record in records]
-        )
+        outcome = await record_requests(client.project_id, client.token_id, records)
         return RecordRequestsPayload(accepted=outcome.accepted, duplicates=outcome.duplicates)

@@ -1,5 +1,6 @@
-"""The plain-JSON route's msgspec reader takes only what the GraphQL-typed path takes, and
-reads it into the same records; whatever it declines, that path reads or explains."""
+"""The msgspec reader of records takes only what graphql-core takes, and reads it into the
+same input objects; whatever it declines, the records coercer or graphql-core reads or
+explains. Both of its uses: a ``$records`` variable, and the plain-JSON route's body."""
 
 import dataclasses
 import json
@@ -12,13 +13,12 @@ from graphql.utilities import coerce_input_value
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comptroller.ingestion_body import decode_records
-from resolvers.ingestion import RecordInput
-from schema.mutations.ingestion import records_from_coerced
+from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
+from schema.records_reader import decode_records, read_records
 from tests.test_records_coercion import ANY_VALUE, COERCER, VALID, records, typed
 
 
-def reference(body: bytes) -> list[RecordInput] | None:
+def reference(body: bytes) -> list[RequestRecordInput] | None:
     """What the GraphQL-typed path reads from ``body``, or None where it refuses it."""
     try:
         document = orjson.loads(body)
@@ -30,7 +30,7 @@ def reference(body: bytes) -> list[RecordInput] | None:
     return None if coerced is Undefined else records_from_coerced(coerced)
 
 
-def fields_of(decoded: list[RecordInput]) -> Any:
+def fields_of(decoded: list[RequestRecordInput]) -> Any:
     """Each record's fields with their types; an enum member is its value."""
     return typed(
         [
@@ -83,3 +83,39 @@ def test_msgspec_reads_the_bodies_gateways_send(value: list[dict[str, Any]]) -> 
 
 def test_msgspec_declines_what_is_not_json() -> None:
     assert decode_records(b'{"records": [') is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(records(), max_size=4)
+    | st.lists(st.fixed_dictionaries(VALID), min_size=1, max_size=3)
+    | ANY_VALUE
+)
+def test_a_records_variable_is_read_only_as_graphql_core_reads_it(value: Any) -> None:
+    # when
+    read = read_records(value)
+    coerced = coerce_input_value(value, COERCER.list_type)
+
+    # then
+    if read is not None:
+        assert coerced is not Undefined
+        assert fields_of(read) == fields_of(records_from_coerced(coerced))
+
+
+def test_a_records_variable_of_the_usual_shape_is_read() -> None:
+    value = [
+        {
+            "externalId": "r-1",
+            "createdAt": "2026-01-02T03:04:05.678+01:00",
+            "status": "ERROR",
+            "durationMs": 12,
+            "modelId": 7,
+            "inputTokens": 3,
+            "outputTokens": 0,
+            "cost": 1,
+            "errorMessage": "timeout",
+        }
+    ]
+    read = read_records(value)
+    assert read is not None
+    assert fields_of(read) == fields_of(records_from_coerced(COERCER.coerce(value) or []))
