@@ -5,7 +5,7 @@ from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -15,7 +15,7 @@ from comptroller.errors import BadUserInput
 from models import Request, RequestStatus
 from resolvers.arguments import NANOS_PER_USD
 from resolvers.data_versions import bump_version
-from resolvers.rollups import ROLLED_UP_COLUMNS, add_new_requests, change_of, upsert_rollups
+from resolvers.rollups import add_new_requests, add_requests_from
 from resolvers.sql import Statement, rows_source
 
 MAX_BATCH = 1000
@@ -112,10 +112,6 @@ class RecordOutcome:
     duplicates: int
 
 
-# Where each rolled-up column sits in a row of REQUEST_COLUMNS.
-_ROLLED_UP_POSITIONS = [REQUEST_COLUMNS.index(column) for column in ROLLED_UP_COLUMNS]
-
-
 # Private rows built 1,000 times a batch: slotted and not frozen, a frozen dataclass's
 # __init__ costs twice as much.
 @dataclass(slots=True)
@@ -151,23 +147,20 @@ async def store_rows(
     """Insert the rows that are new and add them to the rollups, in the caller's
     transaction; the rows stored. ``rows`` carry distinct external ids, sorted."""
     if connection.capabilities.dialect == "postgres":
-        stored = rows if await _copy_all(connection, rows) else await _insert_new(connection, rows)
+        stored = (
+            rows if await _copy_all(connection, rows) else (await _insert_new(connection, rows))[0]
+        )
         if stored:
             await bump_version(connection, project_id)
             columns = zip(*(row.values for row in stored), strict=True)
             by_name = dict(zip(REQUEST_COLUMNS, columns, strict=True))
             await add_new_requests(connection, project_id, by_name)
         return stored
-    stored = await _insert_new(connection, rows)
+    stored, first_id = await _insert_new(connection, rows)
     if stored:
         await bump_version(connection, project_id)
-        changes = [change_of(project_id, *_rolled_up(row.values)) for row in stored]
-        await upsert_rollups(connection, changes)
+        await add_requests_from(connection, project_id, first_id)
     return stored
-
-
-def _rolled_up(values: tuple[object, ...]) -> tuple[Any, ...]:
-    return tuple(values[position] for position in _ROLLED_UP_POSITIONS)
 
 
 def check_batch_size(count: int) -> None:
@@ -391,15 +384,17 @@ async def _copy_all(connection: BaseDBAsyncClient, rows: list[_Row]) -> bool:
     return True
 
 
-async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> list[_Row]:
+async def _insert_new(connection: BaseDBAsyncClient, rows: list[_Row]) -> tuple[list[_Row], int]:
     """Insert what is new; the unique (project_id, external_id) decides, even against a
-    concurrent batch, and RETURNING says which rows this call stored."""
+    concurrent batch, and RETURNING says which rows this call stored: those rows, and the
+    smallest id they were given (0 when none)."""
     source, values = rows_source(connection, [row.values for row in rows], REQUEST_TYPES)
     sql = (
         f"INSERT INTO requests ({', '.join(REQUEST_COLUMNS)}) {source} "
-        "ON CONFLICT (project_id, external_id) DO NOTHING RETURNING external_id"
+        "ON CONFLICT (project_id, external_id) DO NOTHING RETURNING id, external_id"
     )
     # execute_query_dict: Tortoise's execute_query drops RETURNING rows on asyncpg.
     returned = await connection.execute_query_dict(sql, values)
     stored = {record["external_id"] for record in returned}
-    return [row for row in rows if row.external_id in stored]
+    first_id = min((int(record["id"]) for record in returned), default=0)
+    return [row for row in rows if row.external_id in stored], first_id

@@ -4,9 +4,10 @@
 Two tiers, each with and without the user: 15-minute UTC buckets, and UTC days (the
 dashboards read whole days from the second, see ``resolvers/tiers.py``).
 
-Two ways in: ``add_new_requests`` (PostgreSQL ingestion) hands the batch's columns to one
-statement that groups and upserts all four tables; ``upsert_rollups`` adds changes grouped in
-Python (SQLite ingestion, and retention's subtractions on both backends)."""
+Three ways in: ``add_new_requests`` (PostgreSQL ingestion) hands the batch's columns to one
+statement that groups and upserts all four tables; ``add_requests_from`` (SQLite ingestion)
+groups the rows just inserted in the database, a statement a table; ``upsert_rollups`` adds
+changes grouped in Python (retention's subtractions, on both backends)."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -280,37 +281,63 @@ def daily_from_quarters_sql(daily: str, postgres: bool, where: str = "") -> str:
     )
 
 
+# A request's sums, as SQL over ``requests`` rows (in SUM_COLUMNS order).
+REQUEST_SUMS = (
+    "COUNT(*), SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END), SUM(cost_nanos), "
+    "SUM(duration_ms), SUM(input_tokens), SUM(output_tokens)"
+)
+
+
+def _keys_from_requests(connection: BaseDBAsyncClient, table: str) -> tuple[str, str]:
+    """``table``'s key columns, and the SQL that computes them from a ``requests`` row."""
+    keys, _ = TABLE_KEYS[table]
+    postgres = connection.capabilities.dialect == "postgres"
+    bucket = day_sql(postgres, "created_at") if table in DAILY_SOURCES else bucket_sql(connection)
+    expressions = {
+        "project_id": "project_id",
+        "bucket_start": bucket,
+        "user_key": "COALESCE(user_id, 0)",
+        "assistant_key": "COALESCE(assistant_id, 0)",
+        "model_id": "model_id",
+        "api_token_key": "COALESCE(api_token_id, 0)",
+        "status": "status",
+    }
+    return ", ".join(keys), ", ".join(expressions[key] for key in keys)
+
+
+async def add_requests_from(connection: BaseDBAsyncClient, project_id: int, first_id: int) -> None:
+    """SQLite: add the project's requests with ids from ``first_id`` on (those the caller's
+    transaction just inserted: SQLite has one writer at a time) to the four rollup tables,
+    grouped by the database, one statement per table."""
+    for table in TABLE_KEYS:
+        columns, expressions = _keys_from_requests(connection, table)
+        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
+        await connection.execute_query(
+            f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
+            f"SELECT {expressions}, {REQUEST_SUMS} FROM requests "
+            f"WHERE project_id = ? AND id >= ? GROUP BY {expressions} "
+            f"ON CONFLICT ({columns}) DO UPDATE SET {updates}",
+            [project_id, first_id],
+        )
+
+
 async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> None:
     """Recompute a project's rollups from its raw requests: for bulk loads (the demo, the
     benchmarks) that write ``requests`` directly instead of through ``recordRequests``."""
     postgres = connection.capabilities.dialect == "postgres"
-    bucket = bucket_sql(connection)
     mark = "$1" if postgres else "?"
-    sums = (
-        "COUNT(*), SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END), SUM(cost_nanos), "
-        "SUM(duration_ms), SUM(input_tokens), SUM(output_tokens)"
-    )
-    dimensions = {
-        "user_usage_rollups": (
-            "project_id, bucket_start, user_key, assistant_key, model_id, api_token_key, status",
-            f"project_id, {bucket}, COALESCE(user_id, 0), COALESCE(assistant_id, 0), model_id, "
-            "COALESCE(api_token_id, 0), status",
-        ),
-        "usage_rollups": (
-            "project_id, bucket_start, assistant_key, model_id, api_token_key, status",
-            f"project_id, {bucket}, COALESCE(assistant_id, 0), model_id, "
-            "COALESCE(api_token_id, 0), status",
-        ),
-    }
     await bump_version(connection, project_id)
     for table in TABLE_KEYS:
         await connection.execute_query(
             f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]
         )
-    for table, (columns, expressions) in dimensions.items():
+    for table in TABLE_KEYS:
+        if table in DAILY_SOURCES:
+            continue
+        columns, expressions = _keys_from_requests(connection, table)
         await connection.execute_query(
             f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
-            f"SELECT {expressions}, {sums} FROM requests WHERE project_id = {mark} "
+            f"SELECT {expressions}, {REQUEST_SUMS} FROM requests WHERE project_id = {mark} "
             f"GROUP BY {expressions}",
             [project_id],
         )
