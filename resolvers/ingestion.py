@@ -147,9 +147,10 @@ async def store_rows(
     """Insert the rows that are new and add them to the rollups, in the caller's
     transaction; the rows stored. ``rows`` carry distinct external ids, sorted."""
     if connection.capabilities.dialect == "postgres":
-        stored = (
-            rows if await _copy_all(connection, rows) else (await _insert_new(connection, rows))[0]
-        )
+        if await _copy_all(connection, rows):
+            stored = rows
+        else:  # some already exist: only the new ones
+            stored, _ = await _insert_new(connection, rows)
         if stored:
             await bump_version(connection, project_id)
             columns = zip(*(row.values for row in stored), strict=True)

@@ -209,11 +209,10 @@ def _add_new_requests_sql() -> str:
         bucket = day_sql(True) if table in DAILY_SOURCES else "bucket_start"
         grouping = ", ".join((bucket, *keys[2:]))
         sums = ", ".join(f"SUM({column})::bigint" for column in SUM_COLUMNS)
-        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
         steps.append(
             f"step{number} AS (INSERT INTO {table} ({', '.join(keys)}, {', '.join(SUM_COLUMNS)}) "
             f"SELECT $1::int, {grouping}, {sums} FROM batch GROUP BY {grouping} "
-            f"ORDER BY {grouping} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} "
+            f"ORDER BY {grouping} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_adding(table)} "
             "RETURNING 1)"
         )
     # Reading each step's count in turn runs the steps in that order (PostgreSQL would
@@ -240,12 +239,16 @@ async def _upsert(
         [(*key, *sums.as_tuple()) for key, sums in ordered],
         (*types, *("bigint",) * len(SUM_COLUMNS)),
     )
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) {source} "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_adding(table)}"
     )
     await connection.execute_query(sql, values)
+
+
+def _adding(table: str) -> str:
+    """The ``DO UPDATE SET`` of an upsert into ``table`` that adds the new row's sums."""
+    return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
 
 
 def bucket_sql(connection: BaseDBAsyncClient, column: str = "created_at") -> str:
@@ -311,12 +314,11 @@ async def add_requests_from(connection: BaseDBAsyncClient, project_id: int, firs
     grouped by the database, one statement per table."""
     for table in TABLE_KEYS:
         columns, expressions = _keys_from_requests(connection, table)
-        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
         await connection.execute_query(
             f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
             f"SELECT {expressions}, {REQUEST_SUMS} FROM requests "
             f"WHERE project_id = ? AND id >= ? GROUP BY {expressions} "
-            f"ON CONFLICT ({columns}) DO UPDATE SET {updates}",
+            f"ON CONFLICT ({columns}) DO UPDATE SET {_adding(table)}",
             [project_id, first_id],
         )
 
