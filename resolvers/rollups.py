@@ -171,7 +171,6 @@ ROLLED_UP_COLUMNS = {
     "api_token_id": "int", "status": "varchar", "cost_nanos": "bigint", "duration_ms": "int",
     "input_tokens": "int", "output_tokens": "int",
 }  # fmt: skip
-EPOCH = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 
 
 async def add_new_requests(
@@ -194,27 +193,15 @@ def _add_new_requests_sql() -> str:
     arrays = ", ".join(
         f"${index + 2}::{kind}[]" for index, kind in enumerate(ROLLED_UP_COLUMNS.values())
     )
-    # The batch per quarter hour and every dimension: what each table sums further.
+    # The batch as rows of ``requests``' columns, for the same statements SQLite runs.
     batch = (
-        f"SELECT date_bin('15 minutes', created_at, {EPOCH}) AS bucket_start, "
-        "COALESCE(user_id, 0) AS user_key, COALESCE(assistant_id, 0) AS assistant_key, "
-        "model_id, COALESCE(api_token_id, 0) AS api_token_key, status, COUNT(*) AS requests, "
-        "COUNT(*) FILTER (WHERE status = 'ERROR') AS errors, SUM(cost_nanos) AS cost_nanos, "
-        "SUM(duration_ms) AS duration_ms, SUM(input_tokens) AS input_tokens, "
-        f"SUM(output_tokens) AS output_tokens FROM unnest({arrays}) "
-        f"AS rows({', '.join(ROLLED_UP_COLUMNS)}) GROUP BY 1, 2, 3, 4, 5, 6"
+        f"SELECT $1::int AS project_id, * FROM unnest({arrays}) "
+        f"AS rows({', '.join(ROLLED_UP_COLUMNS)})"
     )
-    steps = [f"batch AS MATERIALIZED ({batch})"]
-    for number, (table, (keys, _)) in enumerate(TABLE_KEYS.items()):
-        bucket = day_sql(True) if table in DAILY_SOURCES else "bucket_start"
-        grouping = ", ".join((bucket, *keys[2:]))
-        sums = ", ".join(f"SUM({column})::bigint" for column in SUM_COLUMNS)
-        steps.append(
-            f"step{number} AS (INSERT INTO {table} ({', '.join(keys)}, {', '.join(SUM_COLUMNS)}) "
-            f"SELECT $1::int, {grouping}, {sums} FROM batch GROUP BY {grouping} "
-            f"ORDER BY {grouping} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_adding(table)} "
-            "RETURNING 1)"
-        )
+    steps = [f"batch AS MATERIALIZED ({batch})"] + [
+        f"step{number} AS ({_add_requests_sql(True, table, 'batch')} RETURNING 1)"
+        for number, table in enumerate(TABLE_KEYS)
+    ]
     # Reading each step's count in turn runs the steps in that order (PostgreSQL would
     # otherwise pick one): the table order that keeps batches and purges from deadlocking.
     counts = ", ".join(f"(SELECT COUNT(*) FROM step{number})" for number in range(len(TABLE_KEYS)))
@@ -251,10 +238,19 @@ def _adding(table: str) -> str:
     return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
 
 
+# The origin of date_bin's buckets: any UTC midnight.
+EPOCH = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
+
+
 def bucket_sql(connection: BaseDBAsyncClient, column: str = "created_at") -> str:
     """SQL for the 15-minute UTC bucket of a request timestamp, stored as the ORM stores it."""
-    if connection.capabilities.dialect == "postgres":
-        return f"date_bin('15 minutes', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+    return quarter_sql(connection.capabilities.dialect == "postgres", column)
+
+
+def quarter_sql(postgres: bool, column: str = "created_at") -> str:
+    """``bucket_sql`` for a backend named by whether it is PostgreSQL."""
+    if postgres:
+        return f"date_bin('15 minutes', {column}, {EPOCH})"
     # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
     return (
         f"substr({column}, 1, 14) || printf('%02d', (CAST(substr({column}, 15, 2) AS INTEGER)"
@@ -265,7 +261,7 @@ def bucket_sql(connection: BaseDBAsyncClient, column: str = "created_at") -> str
 def day_sql(postgres: bool, column: str = "bucket_start") -> str:
     """SQL for midnight UTC of a stored UTC timestamp's day, stored as the ORM stores it."""
     if postgres:
-        return f"date_bin('1 day', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+        return f"date_bin('1 day', {column}, {EPOCH})"
     # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
     return f"substr({column}, 1, 10) || ' 00:00:00+00:00'"
 
@@ -291,11 +287,10 @@ REQUEST_SUMS = (
 )
 
 
-def _keys_from_requests(connection: BaseDBAsyncClient, table: str) -> tuple[str, str]:
+def _keys_from_requests(postgres: bool, table: str) -> tuple[str, str]:
     """``table``'s key columns, and the SQL that computes them from a ``requests`` row."""
     keys, _ = TABLE_KEYS[table]
-    postgres = connection.capabilities.dialect == "postgres"
-    bucket = day_sql(postgres, "created_at") if table in DAILY_SOURCES else bucket_sql(connection)
+    bucket = day_sql(postgres, "created_at") if table in DAILY_SOURCES else quarter_sql(postgres)
     expressions = {
         "project_id": "project_id",
         "bucket_start": bucket,
@@ -313,14 +308,22 @@ async def add_requests_from(connection: BaseDBAsyncClient, project_id: int, firs
     transaction just inserted: SQLite has one writer at a time) to the four rollup tables,
     grouped by the database, one statement per table."""
     for table in TABLE_KEYS:
-        columns, expressions = _keys_from_requests(connection, table)
+        source = "requests WHERE project_id = ? AND id >= ?"
         await connection.execute_query(
-            f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
-            f"SELECT {expressions}, {REQUEST_SUMS} FROM requests "
-            f"WHERE project_id = ? AND id >= ? GROUP BY {expressions} "
-            f"ON CONFLICT ({columns}) DO UPDATE SET {_adding(table)}",
-            [project_id, first_id],
+            _add_requests_sql(False, table, source), [project_id, first_id]
         )
+
+
+def _add_requests_sql(postgres: bool, table: str, source: str) -> str:
+    """The upsert that adds the requests of ``source`` (``FROM`` onward: a table or CTE of
+    ``requests``' columns, and its ``WHERE``; SQLite's upsert parser needs one) to ``table``,
+    grouped by its key and in key order."""
+    columns, expressions = _keys_from_requests(postgres, table)
+    return (
+        f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
+        f"SELECT {expressions}, {REQUEST_SUMS} FROM {source} GROUP BY {expressions} "
+        f"ORDER BY {expressions} ON CONFLICT ({columns}) DO UPDATE SET {_adding(table)}"
+    )
 
 
 async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> None:
@@ -336,7 +339,7 @@ async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> Non
     for table in TABLE_KEYS:
         if table in DAILY_SOURCES:
             continue
-        columns, expressions = _keys_from_requests(connection, table)
+        columns, expressions = _keys_from_requests(postgres, table)
         await connection.execute_query(
             f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
             f"SELECT {expressions}, {REQUEST_SUMS} FROM requests WHERE project_id = {mark} "
