@@ -86,7 +86,7 @@ def _inputs(records: list[_Record]) -> list[RequestRecordInput] | None:
                 assistant_id=_optional_id(record.assistant_id),
                 user_id=_optional_id(record.user_id),
                 api_token_id=_optional_id(record.api_token_id),
-                cost=None if record.cost is None else float(record.cost),
+                cost=record.cost,  # msgspec reads an integer as a float here
                 input=record.input,
                 output=record.output,
                 error_message=record.error_message,
