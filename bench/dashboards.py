@@ -39,13 +39,13 @@ from bench.synthetic import (
     report_sizes,
 )
 from bench.timing import median_ms
-from comptroller.authorization import Policy
-from comptroller.cache import ResultCache
-from comptroller.context import build_context
 from comptroller.database import migrate_database, tortoise_config
 from comptroller.settings import REPOSITORY_ROOT
+from kernel.authorization import Policy
+from kernel.cache import ResultCache
 from models import Project, ProjectRole
 from schema import build_schema
+from schema.context import build_context
 from tests.backends import REDIS_URL, serving
 from tests.factories import grant, make_user
 

@@ -19,14 +19,14 @@ import asyncpg
 from tortoise import Tortoise, connections
 
 from bench.timing import median_ms
-from comptroller.authorization import Policy
-from comptroller.cache import ResultCache
-from comptroller.context import build_context
 from comptroller.database import migrate_database, tortoise_config
 from comptroller.settings import REPOSITORY_ROOT
-from comptroller.tokens import hash_secret
+from kernel.authorization import Policy
+from kernel.cache import ResultCache
+from kernel.tokens import hash_secret
 from models import ProjectRole
 from schema import build_schema
+from schema.context import build_context
 from tests.factories import grant, make_project, make_user
 
 POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"

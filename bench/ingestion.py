@@ -52,7 +52,7 @@ from bench.ingestion_data import (
 )
 from bench.ingestion_phases import breakdown
 from comptroller.database import tortoise_config
-from resolvers.ingestion import (
+from resolvers.ingestion.recording import (
     REQUEST_COLUMNS,
 )
 from tests.backends import REDIS_URL, Backend, postgres_database, serving

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from models import AiModel, ApiToken, Assistant, Project, ProjectRole, RequestStatus, User
-from resolvers.ingestion import (
+from resolvers.ingestion.recording import (
     REQUEST_COLUMNS,
     RecordInput,
 )

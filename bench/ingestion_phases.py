@@ -27,11 +27,10 @@ from bench.ingestion_data import (
     make_records,
     to_record_input,
 )
-from comptroller.authorization import Policy
-from comptroller.cache import ResultCache
-from comptroller.context import build_context
 from comptroller.settings import REPOSITORY_ROOT
-from resolvers.ingestion import (
+from kernel.authorization import Policy
+from kernel.cache import ResultCache
+from resolvers.ingestion.recording import (
     FUTURE_TOLERANCE,
     _first_of_each,
     _parse,
@@ -39,6 +38,7 @@ from resolvers.ingestion import (
     store_rows,
 )
 from schema import build_schema
+from schema.context import build_context
 from schema.records_coercion import RecordsCoercer
 from schema.records_reader import read_records
 

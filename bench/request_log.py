@@ -57,15 +57,15 @@ from bench.synthetic import (
     report_sizes,
 )
 from bench.timing import median_ms
-from comptroller.authorization import Policy
-from comptroller.cache import ResultCache
-from comptroller.context import build_context
 from comptroller.database import migrate_database, tortoise_config
 from comptroller.settings import REPOSITORY_ROOT
+from kernel.authorization import Policy
+from kernel.cache import ResultCache
 from models import RequestStatus
-from resolvers.ingestion import REQUEST_COLUMNS
+from resolvers.ingestion.recording import REQUEST_COLUMNS
 from resolvers.request_log import RequestFilter, request_page
 from schema import build_schema
+from schema.context import build_context
 from schema.request_filter import RequestFilterInput
 
 TARGET_MS = 20.0

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from comptroller.cache import ResultCache
+from kernel.cache import ResultCache
 from models import ProjectRole
 from models.rollup import USAGE_KEY, USER_USAGE_KEY
 from resolvers.rollups import DAILY_SOURCES, SUM_COLUMNS, daily_from_quarters_sql

@@ -16,17 +16,17 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
-from comptroller.authentication import bearer_token
-from comptroller.authorization import Policy
-from comptroller.cache import ResultCache
-from comptroller.code_version import code_fingerprint
-from comptroller.context import Context, build_context
 from comptroller.database import database_answers, tortoise_config
-from comptroller.error_reporting import shape_errors
 from comptroller.ingestion_route import ingestion_route
 from comptroller.request_ids import request_id_of
 from comptroller.settings import Settings, get_settings
+from kernel.authorization import Policy
+from kernel.cache import ResultCache
+from kernel.code_version import code_fingerprint
+from resolvers.authentication import bearer_token
 from schema import build_schema
+from schema.context import Context, build_context
+from schema.error_shaping import shape_errors
 from schema.records_coercion import RecordsCoercer
 
 logger = logging.getLogger("comptroller")

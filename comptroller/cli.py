@@ -12,8 +12,8 @@ from rich.console import Console
 from tortoise import Tortoise
 
 from comptroller.database import migrate_database, tortoise_config
-from comptroller.errors import AppError
 from comptroller.settings import REPOSITORY_ROOT, Settings, get_settings
+from kernel.errors import AppError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 err = Console(stderr=True)
@@ -46,7 +46,7 @@ def create_user_command(
 ) -> None:
     """Create a user; the last line printed is their new personal access token."""
     from resolvers.arguments import clean_email, clean_name
-    from resolvers.users import create_user
+    from resolvers.governance.users import create_user
 
     settings = _settings()
 
@@ -134,7 +134,7 @@ def import_requests(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     from models import Project
-    from resolvers.backfill import import_records
+    from resolvers.ingestion.backfill import import_records
 
     settings = _settings()
     with file.open("rb") as handle:

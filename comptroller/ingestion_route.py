@@ -6,7 +6,7 @@ have GraphQL's shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``
 contract's codes and a matching HTTP status. Only the GraphQL layer is skipped: records are
 read as the ``RequestRecordInput`` type of the schema says (``schema.records_reader``,
 then ``RecordsCoercer`` and graphql-core when it declines), authorized by the policy's
-``record_requests`` action, stored by ``resolvers.ingestion.record_requests``.
+``record_requests`` action, stored by ``resolvers.ingestion.recording.record_requests``.
 """
 
 import logging
@@ -19,11 +19,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from comptroller.authentication import bearer_token
-from comptroller.context import build_context
-from comptroller.errors import AppError, BadUserInput, ErrorCode
 from comptroller.request_ids import request_id_of
-from resolvers.ingestion import check_batch_size, record_requests
+from kernel.errors import AppError, BadUserInput, ErrorCode
+from resolvers.authentication import bearer_token
+from resolvers.ingestion.recording import check_batch_size, record_requests
+from schema.context import build_context
 from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
 from schema.records_coercion import RecordsCoercer
 from schema.records_reader import decode_records

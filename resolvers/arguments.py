@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 from models.enums import ProjectRole
 
 MAX_PAGE_SIZE = 100

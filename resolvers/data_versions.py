@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from kernel.raw_sql import bind_marks
 from models import DataVersion
-from resolvers.sql import bind_marks
 
 CATALOG = 0  # no project has id 0
 

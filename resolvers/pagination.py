@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 
 M = TypeVar("M", bound=Model)
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 from tortoise import connections
 
-from comptroller.errors import NotFound
+from kernel.errors import NotFound
+from kernel.raw_sql import Statement
 from models import Request
-from resolvers.aggregates import Dimension, UsageFilter
-from resolvers.figure_cache import Aggregator
+from resolvers.dashboards.aggregates import Dimension, UsageFilter
+from resolvers.dashboards.figure_cache import Aggregator
 from resolvers.pagination import Ordering, SortKey, decode_cursor, encode_cursor
-from resolvers.sql import Statement
 
 NEWEST_FIRST = Ordering(
     name="requests", keys=(SortKey("created_at", datetime, True), SortKey("id", int, True))

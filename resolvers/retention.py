@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from kernel.raw_sql import bind_marks
 from models import ProjectSettings
 from resolvers.data_versions import bump_version
 from resolvers.rollups import (
     DAILY_SOURCES,
     TABLE_KEYS,
-    bucket_of,
     change_of,
     day_of,
+    quarter_hour_of,
     upsert_rollups,
 )
-from resolvers.sql import bind_marks
 
 DEFAULT_BATCH = 5000
 
@@ -99,7 +99,7 @@ async def _purge_batch(
     # Buckets emptied by this batch can only lie at or before the cutoff's bucket (or day).
     for table in TABLE_KEYS:
         utc = cutoff.astimezone(UTC)
-        last = day_of(utc) if table in DAILY_SOURCES else bucket_of(utc)
+        last = day_of(utc) if table in DAILY_SOURCES else quarter_hour_of(utc)
         project, before = bind_marks(connection, 2)
         await connection.execute_query(
             f"DELETE FROM {table} WHERE project_id = {project} AND bucket_start <= {before} "

@@ -2,7 +2,7 @@
 ``recordRequests`` returns sees every record.
 
 Two tiers, each with and without the user: 15-minute UTC buckets, and UTC days (the
-dashboards read whole days from the second, see ``resolvers/tiers.py``).
+dashboards read whole days from the second, see ``resolvers/dashboards/tiers.py``).
 
 Three ways in: ``add_new_requests`` (PostgreSQL ingestion) hands the batch's columns to one
 statement that groups and upserts all four tables; ``add_requests_from`` (SQLite ingestion)
@@ -18,9 +18,9 @@ from operator import itemgetter
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from kernel.raw_sql import rows_source
 from models.rollup import USAGE_KEY, USER_USAGE_KEY
 from resolvers.data_versions import bump_version
-from resolvers.sql import rows_source
 
 BUCKET_MINUTES = 15
 
@@ -105,7 +105,7 @@ def change_of(
     """What one request adds to the rollups (``created_at`` in any zone)."""
     key = RollupKey(
         project_id=project_id,
-        bucket_start=bucket_of(created_at.astimezone(UTC)),
+        bucket_start=quarter_hour_of(created_at.astimezone(UTC)),
         user_key=user_id or 0,
         assistant_key=assistant_id or 0,
         model_id=model_id,
@@ -123,14 +123,14 @@ def change_of(
     return key, sums
 
 
-def bucket_of(instant: datetime) -> datetime:
+def quarter_hour_of(instant: datetime) -> datetime:
     """The start of the 15-minute UTC bucket holding ``instant`` (which must be UTC)."""
     return instant.replace(
         minute=instant.minute - instant.minute % BUCKET_MINUTES, second=0, microsecond=0
     )
 
 
-def next_bucket(bucket_start: datetime) -> datetime:
+def next_quarter_hour(bucket_start: datetime) -> datetime:
     return bucket_start + timedelta(minutes=BUCKET_MINUTES)
 
 

@@ -13,12 +13,12 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from comptroller.error_reporting import ErrorShaping
-from comptroller.query_cost import cost_rule
-from comptroller.response_cache import ResponseCaching
+from schema.error_shaping import ErrorShaping
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.query_cost import cost_rule
 from schema.records_coercion import records_executor
+from schema.response_cache import ResponseCaching
 from schema.scalars import SCALAR_MAP
 from schema.validation_cache import ValidationCacheByText
 

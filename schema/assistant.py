@@ -2,8 +2,8 @@ import strawberry
 
 from models import Assistant as AssistantRow
 from schema.ai_model import Model
+from schema.context import Info
 from schema.enums import AssistantStatus
-from schema.info import Info
 
 
 @strawberry.type(name="Assistant")

@@ -4,7 +4,7 @@ from typing import cast
 import strawberry
 
 from models import AuditEvent as AuditEventRow
-from schema.info import Info
+from schema.context import Info
 from schema.instants import as_utc
 from schema.scalars import JSON
 from schema.user import User

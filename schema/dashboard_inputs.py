@@ -4,10 +4,10 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.aggregates import UsageFilter
 from resolvers.arguments import parse_ids
-from resolvers.time_buckets import Granularity
-from resolvers.time_range import Window, window
+from resolvers.dashboards.aggregates import UsageFilter
+from resolvers.dashboards.buckets import Granularity
+from resolvers.dashboards.time_range import Window, window
 from schema.enums import RequestStatus
 
 strawberry.enum(Granularity, name="Granularity")

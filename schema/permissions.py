@@ -10,10 +10,10 @@ from typing import Any
 from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from comptroller.errors import NotFound
+from kernel.errors import NotFound
 from resolvers.arguments import parse_id
-from resolvers.projects import project_exists
-from schema.info import Info
+from resolvers.governance.projects import project_exists
+from schema.context import Info
 
 
 class PlatformPermission(BasePermission):

@@ -5,22 +5,22 @@ from datetime import datetime
 import strawberry
 
 from models import Project as ProjectRow
-from resolvers.api_tokens import list_api_tokens
 from resolvers.arguments import BIG_ID_MAX, page_size, parse_id
-from resolvers.assistants import list_assistants
-from resolvers.audit import audit_page
-from resolvers.members import members_page
-from resolvers.projects import project_settings
+from resolvers.dashboards.usage import UsageReport
+from resolvers.dashboards.user_activity import UserActivityReport
+from resolvers.governance.api_tokens import list_api_tokens
+from resolvers.governance.assistants import list_assistants
+from resolvers.governance.audit import audit_page
+from resolvers.governance.members import members_page
+from resolvers.governance.projects import project_settings
 from resolvers.request_log import LazyRequestPage, request_by_id
-from resolvers.usage import UsageReport
-from resolvers.user_activity import UserActivityReport
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
 from schema.audit_event import AuditEvent
 from schema.connections import Connection
+from schema.context import Info
 from schema.dashboard_inputs import TimeRange, UsageFilterInput
 from schema.enums import AssistantStatus, ProjectRole
-from schema.info import Info
 from schema.instants import as_utc
 from schema.membership import Membership
 from schema.permissions import project

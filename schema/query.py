@@ -2,12 +2,12 @@
 
 import strawberry
 
-from resolvers.ai_models import list_models
 from resolvers.arguments import page_size, parse_id
-from resolvers.projects import project_by_id, projects_page
+from resolvers.governance.ai_models import list_models
+from resolvers.governance.projects import project_by_id, projects_page
 from schema.ai_model import Model
 from schema.connections import Connection
-from schema.info import Info
+from schema.context import Info
 from schema.permissions import platform, project
 from schema.project import Project
 from schema.user import User

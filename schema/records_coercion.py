@@ -33,8 +33,8 @@ from graphql.execution import Executor
 from graphql.utilities.coerce_input_value import coerce_default_value
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.plain_values import MAX_INT, MIN_INT, plain_timestamp
 from schema.records_reader import read_records
+from schema.scalar_rules import MAX_INT, MIN_INT, plain_timestamp
 
 RECORD_TYPE = "RequestRecordInput"
 

@@ -16,7 +16,7 @@ from strawberry import ID
 
 from models import RequestStatus
 from schema.mutations.ingestion import RequestRecordInput
-from schema.plain_values import MAX_INT, MIN_INT, plain_timestamp
+from schema.scalar_rules import MAX_INT, MIN_INT, plain_timestamp
 
 # GraphQL's Int is 32 bits; its ID reads an integer as its decimal text.
 Int = Annotated[int, msgspec.Meta(ge=MIN_INT, le=MAX_INT)]

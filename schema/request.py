@@ -11,8 +11,8 @@ from schema.ai_model import Model
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
 from schema.connections import PageInfo
+from schema.context import Info
 from schema.enums import RequestStatus
-from schema.info import Info
 from schema.instants import as_utc
 from schema.scalars import BigInt
 from schema.user import User

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import strawberry
 
-from comptroller.errors import BadUserInput
-from resolvers.aggregates import UsageFilter
+from kernel.errors import BadUserInput
 from resolvers.arguments import aware_instant, parse_ids
+from resolvers.dashboards.aggregates import UsageFilter
 from resolvers.request_log import RequestFilter as Filter
 from schema.enums import RequestStatus
 

@@ -4,12 +4,12 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.aggregates import Sums
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.usage import NONE_KEY, Share, UsageReport
+from resolvers.dashboards.aggregates import Sums
+from resolvers.dashboards.usage import NONE_KEY, Share, UsageReport
 from schema.ai_model import Model
 from schema.assistant import Assistant
-from schema.info import Info
+from schema.context import Info
 from schema.scalars import BigInt
 
 

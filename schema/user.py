@@ -1,6 +1,6 @@
 import strawberry
 
-from comptroller.principals import UserPrincipal
+from kernel.principals import UserPrincipal
 from models import User as UserRow
 
 

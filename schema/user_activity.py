@@ -4,16 +4,16 @@ from datetime import datetime
 
 import strawberry
 
-from comptroller.errors import BadUserInput
-from resolvers.aggregates import Sums
+from kernel.errors import BadUserInput
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.user_activity import (
+from resolvers.dashboards.aggregates import Sums
+from resolvers.dashboards.user_activity import (
     PivotDimension,
     PivotMeasure,
     UserActivityReport,
     UserTotals,
 )
-from schema.info import Info
+from schema.context import Info
 from schema.scalars import BigInt
 from schema.user import User
 

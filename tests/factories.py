@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from comptroller.tokens import TokenKind, issue_secret
+from kernel.tokens import TokenKind, issue_secret
 from models import (
     AiModel,
     ApiToken,
@@ -20,7 +20,7 @@ from models import (
     RequestStatus,
     User,
 )
-from resolvers.ingestion import RecordInput, record_requests
+from resolvers.ingestion.recording import RecordInput, record_requests
 
 
 def unique(prefix: str) -> str:

@@ -7,14 +7,14 @@ from typing import Any
 from tortoise.models import Model
 
 from models import Request, UsageDailyRollup, UsageRollup, UserUsageDailyRollup, UserUsageRollup
-from resolvers.rollups import bucket_of, day_of
+from resolvers.rollups import day_of, quarter_hour_of
 
 SUMS = ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
 KEYS = ("assistant_key", "model_id", "api_token_key", "status")
 # Table -> (model, whether it keeps the user, the start of a request's bucket in it).
 TABLES: dict[str, tuple[type[Model], bool, Any]] = {
-    "usage_rollups": (UsageRollup, False, bucket_of),
-    "user_usage_rollups": (UserUsageRollup, True, bucket_of),
+    "usage_rollups": (UsageRollup, False, quarter_hour_of),
+    "user_usage_rollups": (UserUsageRollup, True, quarter_hour_of),
     "usage_daily_rollups": (UsageDailyRollup, False, day_of),
     "user_usage_daily_rollups": (UserUsageDailyRollup, True, day_of),
 }

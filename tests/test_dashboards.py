@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import ProjectRole, RequestStatus
-from resolvers.ingestion import RecordInput, record_requests
-from resolvers.time_buckets import Granularity
+from resolvers.dashboards.buckets import Granularity
+from resolvers.ingestion.recording import RecordInput, record_requests
 from tests.backends import Backend
 from tests.factories import (
     grant,

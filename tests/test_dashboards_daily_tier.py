@@ -13,8 +13,8 @@ import pytest
 import pytest_asyncio
 
 from models import ProjectRole, RequestStatus
-from resolvers.ingestion import RecordInput, record_requests
-from resolvers.time_buckets import Granularity
+from resolvers.dashboards.buckets import Granularity
+from resolvers.ingestion.recording import RecordInput, record_requests
 from tests.backends import Backend
 from tests.factories import grant, make_api_token, make_assistant, make_model, make_project
 from tests.factories import make_user as make_person

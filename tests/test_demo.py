@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from models.rollup import USER_USAGE_KEY
-from resolvers.rollups import SUM_COLUMNS, RollupSums, bucket_of
+from resolvers.rollups import SUM_COLUMNS, RollupSums, quarter_hour_of
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 30, 12, 0, tzinfo=UTC)  # Europe's clocks went forward that night
@@ -210,7 +210,7 @@ def test_rollups_hold_what_recording_the_requests_would_have_added(demo: Demo) -
         " cost_nanos, duration_ms, input_tokens, output_tokens FROM requests",
     ):
         project, created_at, user, assistant, model, token, status, *sums = row
-        bucket = bucket_of(datetime.fromisoformat(created_at)).isoformat(" ")
+        bucket = quarter_hour_of(datetime.fromisoformat(created_at)).isoformat(" ")
         key = (project, bucket, user or 0, assistant or 0, model, token or 0, status)
         expected[key].add(RollupSums(1, int(status == "ERROR"), *sums))
 

@@ -5,9 +5,9 @@ import logging
 import pytest
 from graphql import GraphQLError
 
-from comptroller.error_reporting import shape_error
-from comptroller.errors import NotFound
+from kernel.errors import NotFound
 from schema import build_schema
+from schema.error_shaping import shape_error
 from tests.factories import make_user
 from tests.graphql_client import GraphQLClient
 
@@ -100,7 +100,7 @@ def test_unexpected_exception_is_masked_and_logged(caplog: pytest.LogCaptureFixt
     error = GraphQLError(bug.args[0], path=["project", "members"], original_error=bug)
 
     # when
-    with caplog.at_level(logging.ERROR, logger="comptroller.errors"):
+    with caplog.at_level(logging.ERROR, logger="kernel.errors"):
         shaped = shape_error(error, "req-42")
 
     # then the client sees a code and the request id, nothing of the bug

@@ -12,7 +12,7 @@ import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 from models import (
     AiModel,
     ApiToken,
@@ -23,7 +23,7 @@ from models import (
     User,
     UserUsageRollup,
 )
-from resolvers.ingestion import _cost_nanos
+from resolvers.ingestion.recording import _cost_nanos
 from tests.backends import Backend
 from tests.factories import (
     PRINCIPALS,
@@ -113,7 +113,7 @@ async def stored_cost_nanos(project: Project) -> int:
     return sum(await column(Request.filter(project_id=project.id), "cost_nanos"))
 
 
-def bucket_of(instant: datetime) -> datetime:
+def quarter_hour_of(instant: datetime) -> datetime:
     utc = instant.astimezone(UTC)
     return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
 
@@ -129,7 +129,7 @@ async def rollups_from_requests(project: Project) -> dict[tuple[Any, ...], tuple
         "cost_nanos", "duration_ms", "input_tokens", "output_tokens",
     ):  # fmt: skip
         key = (
-            bucket_of(row["created_at"]),
+            quarter_hour_of(row["created_at"]),
             row["user_id"] or 0,
             row["assistant_id"] or 0,
             row["model_id"],

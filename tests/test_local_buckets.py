@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.local_buckets import bucket_index_sql, epoch_sql, segments
-from resolvers.time_buckets import Granularity, bucket_starts
-from resolvers.time_range import Window
+from resolvers.dashboards.bucket_sql import bucket_index_sql, epoch_sql, segments
+from resolvers.dashboards.buckets import Granularity, bucket_starts
+from resolvers.dashboards.time_range import Window
 from tests.test_time_buckets import ZONES
 
 QUARTER = timedelta(minutes=15)

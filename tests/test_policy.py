@@ -2,9 +2,9 @@
 
 import pytest
 
-from comptroller.authorization import PLATFORM, Policy, ProjectResource
-from comptroller.principals import ApiClientPrincipal, UserPrincipal
 from comptroller.settings import REPOSITORY_ROOT
+from kernel.authorization import PLATFORM, Policy, ProjectResource
+from kernel.principals import ApiClientPrincipal, UserPrincipal
 
 PROJECT = ProjectResource(7)
 ASSISTANT_USER = {"read", "read_active_assistants"}

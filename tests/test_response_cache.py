@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from comptroller.cache import ResultCache
-from comptroller.code_version import code_fingerprint
-from comptroller.response_cache import cacheable_project
 from comptroller.settings import REPOSITORY_ROOT
+from kernel.cache import ResultCache
+from kernel.code_version import code_fingerprint
 from models import DataVersion, PersonalAccessToken, ProjectRole
 from resolvers.data_versions import CATALOG
+from schema.response_cache import cacheable_project
 from tests.factories import (
     grant,
     make_api_token,

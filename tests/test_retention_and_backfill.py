@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from models import Project, Request, UsageRollup, UserUsageRollup
 from resolvers.retention import purge_expired
-from resolvers.rollups import bucket_of, day_of, next_bucket, rebuild_rollups
+from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of, rebuild_rollups
 from tests.backends import Backend, command_env, run_cli
 from tests.factories import grant, make_model, make_project, make_request, make_user
 from tests.rollup_tables import assert_every_tier_equals_the_requests
@@ -77,11 +77,11 @@ async def test_purge_keeps_every_tier_equal_to_what_remains_when_it_cuts_a_day(
     await grant(user, project)
     now = datetime.now(UTC)
     cutoff = now - timedelta(days=30)
-    day, quarter = day_of(cutoff), bucket_of(cutoff)
+    day, quarter = day_of(cutoff), quarter_hour_of(cutoff)
     tick = timedelta(microseconds=1)
     before = [day - timedelta(hours=3), day, day + (cutoff - day) / 2, quarter, cutoff - tick]
     tomorrow = day + timedelta(days=1)
-    after = [cutoff, cutoff + (next_bucket(quarter) - cutoff) / 2, next_bucket(quarter),
+    after = [cutoff, cutoff + (next_quarter_hour(quarter) - cutoff) / 2, next_quarter_hour(quarter),
              cutoff + (tomorrow - cutoff) / 2, tomorrow + timedelta(hours=2)]  # fmt: skip
     for index, created_at in enumerate([*before, *after]):
         await make_request(

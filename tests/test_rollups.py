@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import Project, RequestStatus, UsageRollup, UserUsageRollup
-from resolvers.rollups import bucket_of, day_of, rebuild_rollups
+from resolvers.rollups import day_of, quarter_hour_of, rebuild_rollups
 from tests.backends import Backend
 from tests.factories import grant, make_assistant, make_model, make_project, make_request, make_user
 from tests.rollup_tables import assert_every_tier_equals_the_requests, stored_rollups
@@ -24,8 +24,8 @@ async def rollup_rows(project: Project) -> tuple[list[Any], list[Any]]:
 
 def test_buckets_are_quarter_hours_in_utc() -> None:
     instant = datetime(2026, 3, 29, 1, 44, 59, 999999, tzinfo=UTC)
-    assert bucket_of(instant) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
-    assert bucket_of(datetime(2026, 3, 29, 1, 45, tzinfo=UTC)) == datetime(
+    assert quarter_hour_of(instant) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert quarter_hour_of(datetime(2026, 3, 29, 1, 45, tzinfo=UTC)) == datetime(
         2026, 3, 29, 1, 45, tzinfo=UTC
     )
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.rollups import bucket_of, day_of
-from resolvers.tiers import (
+from resolvers.dashboards.buckets import Granularity, bucket_starts
+from resolvers.dashboards.tiers import (
     MAX_BORROWED,
     MAX_BORROWED_DAYS,
     MAX_DAY_RUNS,
@@ -19,8 +19,8 @@ from resolvers.tiers import (
     TierPlan,
     plan_tiers,
 )
-from resolvers.time_buckets import Granularity, bucket_starts
-from resolvers.time_range import Window
+from resolvers.dashboards.time_range import Window
+from resolvers.rollups import day_of, quarter_hour_of
 from tests.test_time_buckets import ZONES
 
 DAY = timedelta(days=1)
@@ -120,7 +120,7 @@ def test_each_quarter_hour_is_counted_once_in_its_own_bucket(
         assert borrowed_end - borrowed_start <= MAX_BORROWED
     for raw_start, raw_end in plan.raw:
         # Only partial quarter hours, each inside one (so inside one local bucket).
-        assert bucket_of(raw_start) == bucket_of(raw_end - timedelta(microseconds=1))
+        assert quarter_hour_of(raw_start) == quarter_hour_of(raw_end - timedelta(microseconds=1))
         assert raw_end - raw_start < QUARTER
     assert len(plan.days) + len(plan.late_days) <= MAX_DAY_RUNS
     assert len(plan.borrowed) <= MAX_BORROWED_DAYS

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.time_buckets import MAX_BUCKETS, Granularity, TooManyBuckets, bucket_starts
+from resolvers.dashboards.buckets import MAX_BUCKETS, Granularity, TooManyBuckets, bucket_starts
 
 QUARTER = timedelta(minutes=15)
 ZONES = [

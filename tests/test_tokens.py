@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from comptroller.tokens import hash_secret
+from kernel.tokens import hash_secret
 from models import ApiToken, Membership, PersonalAccessToken, ProjectRole
 from tests.backends import Backend
 from tests.factories import grant, make_project, make_user

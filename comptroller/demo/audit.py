@@ -14,7 +14,7 @@ async def record_audit_event(
     details: dict[str, Any],
     at: datetime,
 ) -> None:
-    """Like ``resolvers.audit.record_event``, but back-dated."""
+    """Like ``resolvers.governance.audit.record_event``, but back-dated."""
     await AuditEvent.create(
         actor_id=actor_id,
         project_id=project_id,

@@ -5,7 +5,7 @@ import random
 from dataclasses import dataclass
 
 from comptroller.demo.catalog import DAY, HOUR
-from comptroller.demo.live import LiveModel
+from comptroller.demo.world import LiveModel
 
 BACKGROUND_ERROR_RATE = 0.015
 

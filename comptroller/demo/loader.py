@@ -9,11 +9,11 @@ from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
 from comptroller.database import tortoise_config
-from comptroller.demo.live import World
 from comptroller.demo.outcomes import record_outcomes
 from comptroller.demo.request_rows import REQUEST_COLUMNS
 from comptroller.demo.traffic import Tally, generate_requests
-from comptroller.demo.world import create_world
+from comptroller.demo.world import World
+from comptroller.demo.world_creation import create_world
 from models import Project, User
 from resolvers.rollups import rebuild_rollups
 

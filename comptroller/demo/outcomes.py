@@ -4,8 +4,8 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from comptroller.demo.audit import record_audit_event
-from comptroller.demo.live import World
 from comptroller.demo.traffic import Tally
+from comptroller.demo.world import World
 from models import ApiToken, ProjectSettings
 
 

@@ -4,7 +4,7 @@ import random
 from datetime import datetime, timedelta
 
 from comptroller.demo.catalog import FIRST_NAMES, LAST_NAMES
-from comptroller.tokens import TokenKind, issue_secret
+from kernel.tokens import TokenKind, issue_secret
 from models import PersonalAccessToken, User
 
 

@@ -16,9 +16,9 @@ from comptroller.demo.catalog import (
     AssistantSpec,
     ProjectSpec,
 )
-from comptroller.demo.live import LiveAssistant, LiveProject, LiveToken, World
 from comptroller.demo.people import issue_personal_token
-from comptroller.tokens import TokenKind, issue_secret
+from comptroller.demo.world import LiveAssistant, LiveProject, LiveToken, World
+from kernel.tokens import TokenKind, issue_secret
 from models import (
     ApiToken,
     Assistant,

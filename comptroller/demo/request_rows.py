@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from comptroller.demo.failures import Incident, pick_error
-from comptroller.demo.live import LiveAssistant, LiveModel, LiveProject
+from comptroller.demo.world import LiveAssistant, LiveModel, LiveProject
 from models import RequestStatus
 
 WITHOUT_ASSISTANT_RATE = 0.06  # direct API calls, e.g. scripts and evaluations

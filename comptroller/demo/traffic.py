@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from comptroller.demo.catalog import DAY, HISTORY_DAYS, HOUR
 from comptroller.demo.failures import plan_incidents
-from comptroller.demo.live import World
 from comptroller.demo.request_rows import REQUEST_COLUMNS, make_request
+from comptroller.demo.world import World
 
 # Local hour -> relative traffic: a working day with a lunch dip and a quiet night.
 HOUR_OF_DAY_WEIGHTS = (

@@ -1,47 +1,62 @@
-"""Creating the world before the traffic: the models, the people and the projects."""
+"""The rows created before the traffic, as the request generator needs them."""
 
-import random
-from datetime import datetime, timedelta
-from decimal import Decimal
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from comptroller.demo.catalog import MODELS, PROJECTS
-from comptroller.demo.live import LiveModel, World
-from comptroller.demo.people import create_people, issue_personal_token
-from comptroller.demo.projects import create_project
-from models import AiModel
+from comptroller.demo.catalog import ProjectSpec
+from models import User
 
 
-async def create_world(rng: random.Random, now: datetime) -> World:
-    world = World(now=now, models=await create_models(now), people=await create_people(rng, now))
-    operator = world.people[0]
-    world.secrets["Superuser (platform operator)"] = await issue_personal_token(operator)
-    for index, spec in enumerate(PROJECTS):
-        # The first project has one person per role who holds nothing else, for trying roles.
-        showcase = world.people[1:4] if index == 0 else []
-        world.projects.append(await create_project(rng, world, spec, showcase))
-    return world
+@dataclass
+class LiveModel:
+    id: int
+    provider: str
+    input_price: int
+    output_price: int
+    latency_ms: int
+    ms_per_token: float
 
 
-async def create_models(now: datetime) -> dict[str, LiveModel]:
-    created: dict[str, LiveModel] = {}
-    for spec in MODELS:
-        row = await AiModel.create(
-            name=spec.name,
-            provider=spec.provider,
-            input_price_per_million_nanos=usd_to_nanos(spec.input_usd),
-            output_price_per_million_nanos=usd_to_nanos(spec.output_usd),
-            created_at=now - timedelta(days=200),
-        )
-        created[spec.name] = LiveModel(
-            id=row.id,
-            provider=spec.provider,
-            input_price=row.input_price_per_million_nanos,
-            output_price=row.output_price_per_million_nanos,
-            latency_ms=spec.latency_ms,
-            ms_per_token=spec.ms_per_token,
-        )
-    return created
+@dataclass
+class LiveAssistant:
+    id: int
+    model: LiveModel | None
+    log_input_median: float
+    log_output_median: float
+    inactive_from: float | None  # epoch seconds
 
 
-def usd_to_nanos(usd: str) -> int:
-    return int(Decimal(usd) * 1_000_000_000)
+@dataclass
+class LiveToken:
+    id: int
+    created: float  # epoch seconds
+    ends: float | None  # revoked or expired, whichever comes first
+    weight: float
+
+
+@dataclass
+class LiveProject:
+    """One project's rows, as the request generator needs them."""
+
+    id: int
+    spec: ProjectSpec
+    admin_id: int
+    assistants: list[LiveAssistant]
+    assistant_weights: list[float]  # cumulative
+    active_assistants: list[LiveAssistant]
+    active_assistant_weights: list[float]  # cumulative
+    models: list[LiveModel]  # those it may use
+    user_ids: list[int]
+    user_weights: list[float]  # cumulative
+    tokens: list[LiveToken]
+
+
+@dataclass
+class World:
+    """What exists before the requests, and the secrets to hand out."""
+
+    now: datetime
+    models: dict[str, LiveModel]
+    people: list[User]  # the first is the platform operator
+    projects: list[LiveProject] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)

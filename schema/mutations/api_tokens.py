@@ -4,10 +4,10 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.api_tokens import api_token_project_id, create_api_token, revoke_api_token
 from resolvers.arguments import aware_instant, clean_name, parse_id
+from resolvers.governance.api_tokens import api_token_project_id, create_api_token, revoke_api_token
 from schema.api_token import ApiToken, CreateApiTokenPayload
-from schema.info import Info
+from schema.context import Info
 from schema.permissions import owned_by_project, project
 
 

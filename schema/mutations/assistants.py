@@ -2,17 +2,17 @@
 
 import strawberry
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 from resolvers.arguments import clean_description, clean_name, parse_id
-from resolvers.assistants import (
+from resolvers.governance.assistants import (
     AssistantChanges,
     assistant_project_id,
     create_assistant,
     update_assistant,
 )
 from schema.assistant import Assistant
+from schema.context import Info
 from schema.enums import AssistantStatus
-from schema.info import Info
 from schema.permissions import owned_by_project, project
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import strawberry
 from strawberry.types.arguments import InputContext
 
-from resolvers.ingestion import record_requests
+from resolvers.ingestion.recording import record_requests
+from schema.context import Info
 from schema.enums import RequestStatus
-from schema.info import Info
 from schema.permissions import gateway
 
 

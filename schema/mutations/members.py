@@ -3,9 +3,9 @@
 import strawberry
 
 from resolvers.arguments import clean_email, clean_roles, parse_id
-from resolvers.members import add_member, remove_member, set_member_roles
+from resolvers.governance.members import add_member, remove_member, set_member_roles
+from schema.context import Info
 from schema.enums import ProjectRole
-from schema.info import Info
 from schema.membership import Membership
 from schema.permissions import project
 

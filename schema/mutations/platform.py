@@ -4,7 +4,6 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.ai_models import create_model
 from resolvers.arguments import (
     MAX_PRICE_PER_MILLION_USD,
     aware_instant,
@@ -13,10 +12,11 @@ from resolvers.arguments import (
     clean_name,
     usd_to_nanos,
 )
-from resolvers.projects import create_project
-from resolvers.users import create_personal_access_token, create_user
+from resolvers.governance.ai_models import create_model
+from resolvers.governance.projects import create_project
+from resolvers.governance.users import create_personal_access_token, create_user
 from schema.ai_model import Model
-from schema.info import Info
+from schema.context import Info
 from schema.permissions import platform
 from schema.project import Project
 from schema.user import User

@@ -35,8 +35,8 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from comptroller.errors import AppError
-from comptroller.principals import UserPrincipal
+from kernel.errors import AppError
+from kernel.principals import UserPrincipal
 from resolvers.arguments import parse_id
 from resolvers.data_versions import current_versions
 

@@ -3,9 +3,9 @@
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 from models import AiModel
-from resolvers.audit import record_event
+from resolvers.governance.audit import record_event
 
 
 async def list_models() -> list[AiModel]:

@@ -2,7 +2,7 @@
 
 Whole UTC days that lie inside one local bucket are read from the daily rollups, the other
 whole 15-minute buckets from the quarter-hour rollups, and only the partial buckets at the
-edges of the range from raw rows (``resolvers/tiers.py``): one statement per source. The
+edges of the range from raw rows (``resolvers/dashboards/tiers.py``): one statement per source. The
 cost of a dashboard therefore grows with the number of buckets and dimension values, not
 with the number of requests. Local buckets are grouped in SQL, so only one row per local
 bucket and dimension values reaches Python.
@@ -16,12 +16,12 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from kernel.raw_sql import Statement
 from models import RequestStatus
-from resolvers.local_buckets import bucket_index_sql, epoch_sql
-from resolvers.rollups import bucket_of
-from resolvers.sql import Statement
-from resolvers.tiers import Span, plan_tiers
-from resolvers.time_range import Window
+from resolvers.dashboards.bucket_sql import bucket_index_sql, epoch_sql
+from resolvers.dashboards.tiers import Span, plan_tiers
+from resolvers.dashboards.time_range import Window
+from resolvers.rollups import quarter_hour_of
 
 
 class Dimension(StrEnum):
@@ -265,7 +265,7 @@ async def _from_raw(
     statement = _statement(connection, project_id, filters, "created_at", start, end, _RAW)
     keys = [_RAW[d] for d in group_by]
     # An edge lies inside one 15-minute bucket, hence inside one local bucket.
-    bucket = None if buckets is None else buckets.index_of(bucket_of(start))
+    bucket = None if buckets is None else buckets.index_of(quarter_hour_of(start))
     await _run(connection, statement, "requests", keys, _RAW_SUMS, group_by, bucket, merged)
 
 

@@ -6,11 +6,11 @@ from typing import cast
 
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput, NotFound
-from comptroller.tokens import TokenKind, issue_secret
+from kernel.errors import BadUserInput, NotFound
+from kernel.tokens import TokenKind, issue_secret
 from models import ApiToken
-from resolvers.audit import record_event
-from resolvers.projects import project_settings
+from resolvers.governance.audit import record_event
+from resolvers.governance.projects import project_settings
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from typing import cast
 
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput, NotFound
+from kernel.errors import BadUserInput, NotFound
 from models import AiModel, Assistant, AssistantStatus, ProjectSettings
-from resolvers.audit import record_event
+from resolvers.governance.audit import record_event
 
 
 @dataclass(frozen=True)

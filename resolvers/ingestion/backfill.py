@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 from models import RequestStatus
-from resolvers.ingestion import MAX_BATCH, RecordInput, record_requests
+from resolvers.ingestion.recording import MAX_BATCH, RecordInput, record_requests
 
 REQUIRED = (
     "externalId",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from resolvers.time_range import Window
+from resolvers.dashboards.time_range import Window
 
 
 @dataclass(frozen=True)

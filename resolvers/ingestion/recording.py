@@ -11,12 +11,12 @@ import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
+from kernel.raw_sql import Statement, rows_source
 from models import Request, RequestStatus
 from resolvers.arguments import NANOS_PER_USD
 from resolvers.data_versions import bump_version
 from resolvers.rollups import add_new_requests, add_requests_from
-from resolvers.sql import Statement, rows_source
 
 MAX_BATCH = 1000
 EXTERNAL_ID_MAX_LENGTH = 200

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from comptroller.errors import AppError, ErrorCode
+from kernel.errors import AppError, ErrorCode
 
-logger = logging.getLogger("comptroller.errors")
+logger = logging.getLogger("kernel.errors")
 
 _TOO_COMPLEX = re.compile(
     r"exceeds maximum operation depth|aliases found\. Allowed|Document contains more than"

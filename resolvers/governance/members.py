@@ -3,9 +3,9 @@
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput, NotFound
+from kernel.errors import BadUserInput, NotFound
 from models import Membership, ProjectRole, User
-from resolvers.audit import record_event
+from resolvers.governance.audit import record_event
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
 
 BY_EMAIL = Ordering(name="members", keys=(SortKey("user__email", str), SortKey("user_id", int)))

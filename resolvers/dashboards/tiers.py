@@ -18,8 +18,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers.rollups import bucket_of, day_of, next_bucket
-from resolvers.time_range import Window
+from resolvers.dashboards.time_range import Window
+from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of
 
 DAY = timedelta(days=1)
 # Each run is one more index range (and one more copy of the filter) in a statement. Past
@@ -56,10 +56,10 @@ def plan_tiers(
     """Split ``[start, end)`` (UTC) into runs each read from one source; the runs of each
     source are in time order, and no two are adjacent. ``borrow``: read cut days whole when
     one side is short; ``whole_days``: read days from the daily rollups at all."""
-    inner_start = bucket_of(start)
+    inner_start = quarter_hour_of(start)
     if inner_start < start:
-        inner_start = next_bucket(inner_start)
-    inner_end = bucket_of(end)
+        inner_start = next_quarter_hour(inner_start)
+    inner_end = quarter_hour_of(end)
     if inner_start >= inner_end:
         # No whole quarter hour: one or two partial ones, each read raw on its own, as each
         # lies inside one local bucket but the two may not (10:50 to 11:05 by the hour).

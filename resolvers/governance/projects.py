@@ -2,10 +2,10 @@
 
 from tortoise.transactions import in_transaction
 
-from comptroller.authorization import Authorizer
-from comptroller.errors import NotFound
+from kernel.authorization import Authorizer
+from kernel.errors import NotFound
 from models import Project, ProjectSettings
-from resolvers.audit import record_event
+from resolvers.governance.audit import record_event
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
 
 BY_NAME = Ordering(name="projects", keys=(SortKey("name", str), SortKey("id", int)))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
-from resolvers.figure_cache import (
+from resolvers.dashboards.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.dashboards.figure_cache import (
     Aggregator,
     decode_groups,
     decode_sums,
@@ -22,7 +22,7 @@ from resolvers.figure_cache import (
     encode_groups,
     encode_sums,
 )
-from resolvers.time_range import Window
+from resolvers.dashboards.time_range import Window
 
 T = TypeVar("T")
 NONE_KEY = 0  # requests without an assistant (or user) are grouped under key 0

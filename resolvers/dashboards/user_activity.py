@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from resolvers.aggregates import Dimension, Group, Sums
-from resolvers.figure_cache import decode_sums, encode_sums
-from resolvers.time_buckets import Granularity, bucket_starts
-from resolvers.time_range import Window
-from resolvers.usage import NONE_KEY, Report
+from resolvers.dashboards.aggregates import Dimension, Group, Sums
+from resolvers.dashboards.buckets import Granularity, bucket_starts
+from resolvers.dashboards.figure_cache import decode_sums, encode_sums
+from resolvers.dashboards.time_range import Window
+from resolvers.dashboards.usage import NONE_KEY, Report
 
 
 class PivotDimension(StrEnum):

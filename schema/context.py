@@ -1,15 +1,16 @@
-"""The typed context every resolver receives."""
+"""The typed context every resolver receives, and the ``Info`` that carries it."""
 
 from dataclasses import dataclass, field
 
+import strawberry
 from starlette.requests import Request
 
-from comptroller.authentication import authenticate
-from comptroller.authorization import Authorizer, Policy
-from comptroller.cache import ResultCache
-from comptroller.errors import Unauthenticated
-from comptroller.principals import Principal
-from resolvers.figure_cache import Aggregator
+from kernel.authorization import Authorizer, Policy
+from kernel.cache import ResultCache
+from kernel.errors import Unauthenticated
+from kernel.principals import Principal
+from resolvers.authentication import authenticate
+from resolvers.dashboards.figure_cache import Aggregator
 from resolvers.loaders import Loaders
 
 
@@ -24,6 +25,9 @@ class Context:
 
     def __post_init__(self) -> None:
         self.aggregator = Aggregator(self.cache)
+
+
+Info = strawberry.Info[Context, None]
 
 
 async def build_context(

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from comptroller.cache import ResultCache
-from resolvers.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from kernel.cache import ResultCache
+from resolvers.dashboards.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.dashboards.time_range import Window
 from resolvers.data_versions import current_version
-from resolvers.time_range import Window
 
 # Keys change with the data version, so entries never go stale; the TTL only frees memory.
 TTL_SECONDS = 3600

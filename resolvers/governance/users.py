@@ -6,10 +6,10 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from comptroller.errors import BadUserInput
-from comptroller.tokens import TokenKind, issue_secret
+from kernel.errors import BadUserInput
+from kernel.tokens import TokenKind, issue_secret
 from models import PersonalAccessToken, User
-from resolvers.audit import record_event
+from resolvers.governance.audit import record_event
 
 
 @dataclass(frozen=True)

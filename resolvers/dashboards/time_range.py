@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from comptroller.errors import BadUserInput
+from kernel.errors import BadUserInput
 from resolvers.arguments import aware_instant, timezone_name
-from resolvers.time_buckets import MAX_BUCKETS, Granularity, TooManyBuckets, bucket_starts
+from resolvers.dashboards.buckets import MAX_BUCKETS, Granularity, TooManyBuckets, bucket_starts
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
-from comptroller.errors import Unauthenticated
-from comptroller.principals import ApiClientPrincipal, Principal, UserPrincipal
-from comptroller.tokens import TokenKind, hash_secret, hashes_match, kind_of
+from kernel.errors import Unauthenticated
+from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
+from kernel.raw_sql import bind_marks
+from kernel.tokens import TokenKind, hash_secret, hashes_match, kind_of
 from models import ApiToken, Membership, PersonalAccessToken, User
-from resolvers.sql import bind_marks
 
 # Writing lastUsedAt on every call would turn each read into a write; a minute is precise
 # enough for "when was this token last used".

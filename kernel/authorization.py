@@ -13,8 +13,8 @@ from pathlib import Path
 
 from oso import Oso
 
-from comptroller.errors import Forbidden, NotFound, Unauthenticated
-from comptroller.principals import ApiClientPrincipal, Principal, UserPrincipal
+from kernel.errors import Forbidden, NotFound, Unauthenticated
+from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
 from models.enums import ProjectRole
 
 

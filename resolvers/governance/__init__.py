@@ -1,0 +1,1 @@
+"""Governance: projects, members and roles, assistants, API tokens, users, models, audit."""

@@ -1,0 +1,1 @@
+"""Ingestion: recording the requests gateways report, and importing them from files."""
