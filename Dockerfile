@@ -14,6 +14,7 @@ COPY pyproject.toml README.md policy.polar ./
 COPY comptroller ./comptroller
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY kernel ./kernel
 COPY models ./models
 RUN pip install . && chown -R comptroller /app
 

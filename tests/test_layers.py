@@ -95,3 +95,12 @@ def test_the_table_sees_every_package() -> None:
         if path.parent.name not in {"tests", "bench"}
     }
     assert packages == set(ALLOWED)
+
+
+def test_the_image_copies_every_package() -> None:
+    copied = {
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ")
+    }
+    assert set(ALLOWED) <= copied
