@@ -13,7 +13,7 @@ from resolvers.ingestion.recording import (
     REQUEST_COLUMNS,
     RecordInput,
 )
-from tests.factories import (
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,

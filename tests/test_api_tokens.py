@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from models import ApiToken, Project, ProjectRole, User
-from tests.factories import grant, make_api_token, make_project, make_user
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import grant, make_api_token, make_project, make_user
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.snapshots import snapshot
 
 TOKEN_FIELDS = "id name prefix createdAt expiresAt revokedAt lastUsedAt"
 CREATE_API_TOKEN = f"""

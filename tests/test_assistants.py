@@ -5,9 +5,16 @@ from typing import Any
 import pytest
 
 from models import AiModel, Assistant, AssistantStatus, Project, ProjectRole, User
-from tests.factories import grant, make_assistant, make_model, make_project, make_user, unique
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import (
+    grant,
+    make_assistant,
+    make_model,
+    make_project,
+    make_user,
+    unique,
+)
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.snapshots import snapshot
 
 ASSISTANTS = """
 query($p: ID!, $status: AssistantStatus) {

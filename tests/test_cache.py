@@ -9,8 +9,15 @@ from typing import Any
 import httpx
 
 from models import ProjectRole
-from tests.backends import Backend, serving
-from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
+from tests.support.backends import Backend, serving
+from tests.support.factories import (
+    grant,
+    make_api_token,
+    make_model,
+    make_project,
+    make_user,
+    unique,
+)
 
 USAGE = """query($p: ID!, $r: TimeRange!) { project(id: $p) { usage(range: $r) {
   totalRequests totalCost timeline { totalRequests } } } }"""

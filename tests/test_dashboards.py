@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from models import ProjectRole, RequestStatus
 from resolvers.dashboards.buckets import Granularity
 from resolvers.ingestion.recording import RecordInput, record_requests
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,
@@ -28,7 +28,7 @@ from tests.factories import (
     make_project,
     make_user,
 )
-from tests.graphql_client import GraphQLClient
+from tests.support.graphql_client import GraphQLClient
 from tests.test_time_buckets import brute_force
 
 NANOS = 1_000_000_000

@@ -15,10 +15,10 @@ import pytest_asyncio
 from models import ProjectRole, RequestStatus
 from resolvers.dashboards.buckets import Granularity
 from resolvers.ingestion.recording import RecordInput, record_requests
-from tests.backends import Backend
-from tests.factories import grant, make_api_token, make_assistant, make_model, make_project
-from tests.factories import make_user as make_person
-from tests.graphql_client import GraphQLClient
+from tests.support.backends import Backend
+from tests.support.factories import grant, make_api_token, make_assistant, make_model, make_project
+from tests.support.factories import make_user as make_person
+from tests.support.graphql_client import GraphQLClient
 from tests.test_dashboards import Case, Dataset, Sent, buckets, close, matches, shares, totals
 
 FIRST, LAST = datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC)

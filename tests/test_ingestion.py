@@ -24,8 +24,8 @@ from models import (
     UserUsageRollup,
 )
 from resolvers.ingestion.recording import _cost_nanos
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.factories import (
     PRINCIPALS,
     grant,
     make_api_token,
@@ -35,9 +35,9 @@ from tests.factories import (
     make_user,
     make_world,
 )
-from tests.gateway_client import ROUTES, Gateway
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.gateway_client import ROUTES, Gateway
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.snapshots import snapshot
 
 REQUEST = """
 query($p: ID!, $id: ID!) {

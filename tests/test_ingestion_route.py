@@ -10,10 +10,10 @@ import pytest
 
 from comptroller.ingestion_route import MAX_BODY_BYTES
 from models import ProjectRole, Request
-from tests.backends import Backend
-from tests.factories import grant, make_api_token, make_model, make_project, make_user
-from tests.gateway_client import Gateway, json_route_response
-from tests.graphql_client import GraphQLClient, Response
+from tests.support.backends import Backend
+from tests.support.factories import grant, make_api_token, make_model, make_project, make_user
+from tests.support.gateway_client import Gateway, json_route_response
+from tests.support.graphql_client import GraphQLClient, Response
 from tests.test_ingestion import assert_rollups_equal_requests, at, record, stored_external_ids
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from models import Membership, Project, ProjectRole, User
-from tests.factories import grant, make_project, make_user, unique
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import grant, make_project, make_user, unique
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.snapshots import snapshot
 
 MEMBERS = """
 query($p: ID!, $first: Int, $after: String) {

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from models import AiModel, Project, ProjectRole, ProjectSettings, User
-from tests.factories import grant, make_model, make_project, make_user, unique
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import grant, make_model, make_project, make_user, unique
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.snapshots import snapshot
 
 PROJECT = """
 query($p: ID!) {

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import AiModel, Project, ProjectRole, Request
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.factories import (
     PRINCIPALS,
     grant,
     make_api_token,
@@ -28,7 +28,7 @@ from tests.factories import (
     make_user,
     make_world,
 )
-from tests.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, Response
 
 RECORD_REQUESTS = """
 mutation($records: [RequestRecordInput!]!) {

@@ -14,7 +14,7 @@ from kernel.code_version import code_fingerprint
 from models import DataVersion, PersonalAccessToken, ProjectRole
 from resolvers.data_versions import CATALOG
 from schema.response_cache import cacheable_project
-from tests.factories import (
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,
@@ -23,7 +23,7 @@ from tests.factories import (
     make_user,
     unique,
 )
-from tests.graphql_client import GraphQLClient
+from tests.support.graphql_client import GraphQLClient
 
 DASHBOARD = """query($p: ID!, $r: TimeRange!) { project(id: $p) { name viewerRoles
   usage(range: $r) { totalRequests byAssistant { id name totalRequests } }

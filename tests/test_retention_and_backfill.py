@@ -11,9 +11,9 @@ from tortoise.transactions import in_transaction
 from models import Project, Request, UsageRollup, UserUsageRollup
 from resolvers.retention import purge_expired
 from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of, rebuild_rollups
-from tests.backends import Backend, command_env, run_cli
-from tests.factories import grant, make_model, make_project, make_request, make_user
-from tests.rollup_tables import assert_every_tier_equals_the_requests
+from tests.support.backends import Backend, command_env, run_cli
+from tests.support.factories import grant, make_model, make_project, make_request, make_user
+from tests.support.rollup_tables import assert_every_tier_equals_the_requests
 
 ROLLUP_COLUMNS = ("bucket_start", "assistant_key", "model_id", "api_token_key", "status",
                   "requests", "errors", "cost_nanos", "duration_ms", "input_tokens",

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.factories import PRINCIPALS, World, make_world, unique
-from tests.graphql_client import GraphQLClient
-from tests.snapshots import snapshot
+from tests.support.factories import PRINCIPALS, World, make_world, unique
+from tests.support.graphql_client import GraphQLClient
+from tests.support.snapshots import snapshot
 
 OK = "ok"
 UNAUTHENTICATED = ("anonymous", "unknown_token", "revoked_token", "expired_token")

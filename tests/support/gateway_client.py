@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from tests.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, Response
 
 RECORD_REQUESTS = """
 mutation($records: [RequestRecordInput!]!) {
