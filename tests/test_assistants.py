@@ -13,7 +13,7 @@ from tests.support.factories import (
     make_user,
     unique,
 )
-from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, bad_argument
 from tests.support.snapshots import snapshot
 
 ASSISTANTS = """
@@ -74,14 +74,6 @@ def by_name(*assistants: Assistant) -> list[dict[str, Any]]:
         {"id": str(a.id), "name": a.name, "status": a.status.value}
         for a in sorted(assistants, key=lambda a: a.name)
     ]
-
-
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 async def test_assistant_user_sees_only_active_assistants(api: GraphQLClient) -> None:

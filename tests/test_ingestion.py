@@ -36,7 +36,7 @@ from tests.support.factories import (
     make_world,
 )
 from tests.support.gateway_client import ROUTES, Gateway
-from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, Response, bad_argument
 from tests.support.snapshots import snapshot
 
 REQUEST = """
@@ -88,15 +88,6 @@ async def recorded(gateway: Gateway, secret: str, records: list[dict[str, Any]])
     response = await record_requests(gateway, secret, records)
     payload: dict[str, int] = response.ok()["recordRequests"]
     return payload
-
-
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    assert response.data is None or response.data.get("recordRequests") is None
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 async def column(queryset: Any, name: str) -> list[Any]:

@@ -28,7 +28,7 @@ from tests.support.factories import (
     make_user,
     make_world,
 )
-from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, Response, bad_argument
 
 RECORD_REQUESTS = """
 mutation($records: [RequestRecordInput!]!) {
@@ -472,13 +472,6 @@ async def test_an_empty_id_list_matches_nothing(dataset: Dataset) -> None:
 
 
 # -- bad arguments ----------------------------------------------------------------------------
-
-
-def bad_argument(response: Response) -> str:
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 @pytest.mark.parametrize(
