@@ -21,7 +21,6 @@ from tortoise.transactions import in_transaction
 
 from bench.ingestion_data import (
     BATCH,
-    RECORD_REQUESTS,
     World,
     body_of,
     make_records,
@@ -41,6 +40,7 @@ from schema import build_schema
 from schema.context import build_context
 from schema.records_coercion import RecordsCoercer
 from schema.records_reader import read_records
+from tests.support.records import RECORD_REQUESTS
 
 PHASE_BATCHES = 5
 
