@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from models import AiModel, ApiToken, Assistant, Project, ProjectRole, RequestStatus, User
+from models import AiModel, ApiToken, Assistant, Project, ProjectRole, User
 from resolvers.ingestion.recording import (
     REQUEST_COLUMNS,
-    RecordInput,
 )
 from tests.support.factories import (
     grant,
@@ -213,23 +212,3 @@ def raw_rows(
 
 def _int_or_none(value: str | None) -> int | None:
     return None if value is None else int(value)
-
-
-def to_record_input(sent: dict[str, Any]) -> RecordInput:
-    """What the mutation hands the resolver (what Strawberry's coercion would produce)."""
-    return RecordInput(
-        external_id=sent["externalId"],
-        created_at=datetime.fromisoformat(sent["createdAt"]),
-        status=RequestStatus(sent["status"]),
-        duration_ms=sent["durationMs"],
-        model_id=sent["modelId"],
-        input_tokens=sent["inputTokens"],
-        output_tokens=sent["outputTokens"],
-        assistant_id=sent.get("assistantId"),
-        user_id=sent.get("userId"),
-        api_token_id=sent.get("apiTokenId"),
-        cost=sent.get("cost"),
-        input=sent.get("input"),
-        output=sent.get("output"),
-        error_message=sent.get("errorMessage"),
-    )

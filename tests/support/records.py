@@ -1,10 +1,12 @@
-"""A request record as a gateway sends it (GraphQL names), and the ``recordRequests``
-document that sends a batch of them: one definition for every test and benchmark."""
+"""A request record as a gateway sends it (GraphQL names), the ``recordRequests`` document
+that sends a batch of them, and the same record as the resolver receives it: one definition
+for every test and benchmark."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models import AiModel, Project, Request
+from models import AiModel, Project, Request, RequestStatus
+from resolvers.ingestion.recording import RecordInput
 
 RECORD_REQUESTS = """
 mutation($records: [RequestRecordInput!]!) {
@@ -34,6 +36,27 @@ def record(external_id: str, model: AiModel | int, **fields: Any) -> dict[str, A
         "outputTokens": 40,
         **fields,
     }
+
+
+def record_input(sent: dict[str, Any]) -> RecordInput:
+    """What the mutation hands the resolver for ``sent`` (what Strawberry's coercion
+    produces)."""
+    return RecordInput(
+        external_id=sent["externalId"],
+        created_at=datetime.fromisoformat(sent["createdAt"]),
+        status=RequestStatus(sent["status"]),
+        duration_ms=sent["durationMs"],
+        model_id=sent["modelId"],
+        input_tokens=sent["inputTokens"],
+        output_tokens=sent["outputTokens"],
+        assistant_id=sent.get("assistantId"),
+        user_id=sent.get("userId"),
+        api_token_id=sent.get("apiTokenId"),
+        cost=sent.get("cost"),
+        input=sent.get("input"),
+        output=sent.get("output"),
+        error_message=sent.get("errorMessage"),
+    )
 
 
 async def stored_external_ids(project: Project) -> list[str]:
