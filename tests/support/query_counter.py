@@ -8,9 +8,12 @@ savepoints, COPY.
 - SQLite: sqlite3's trace callback on each connection reports every statement it runs,
   ``BEGIN`` and ``COMMIT`` included.
 - PostgreSQL: the pool makes its connections of ``CountingConnection``, an asyncpg
-  ``Connection`` that logs each statement method before running it. The pool's own reset of
-  a connection it takes back (``Connection.reset``) is left out: it is the pool's
-  housekeeping, and the same for any statement.
+  ``Connection`` that logs each statement before running it, through every method Tortoise
+  and our raw SQL call (``execute``, ``executemany``, ``fetch*``, ``copy_records_to_table``;
+  transactions and savepoints go through ``execute``). asyncpg's query loggers would miss
+  COPY. The pool's own reset of a connection it takes back (``Connection.reset``, one round
+  trip after each statement outside a transaction) is left out: it is housekeeping, the
+  same for every statement.
 
 The context's one connection is named after the backend, like the session's: Tortoise keeps
 the models' connection name on the model classes, which both contexts share.
