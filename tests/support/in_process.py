@@ -19,6 +19,8 @@ from tests.support.query_counter import StatementLog, counted_orm
 
 @dataclass(frozen=True)
 class InProcess:
+    """A GraphQL client of the app in process, and the log of the statements it sends."""
+
     api: GraphQLClient
     statements: StatementLog
 

@@ -45,6 +45,7 @@ class StatementLog:
 
     @contextmanager
     def counting(self) -> Iterator[list[str]]:
+        """The statements sent from here to the end of the ``with`` block."""
         statements: list[str] = []
         self._open.append(statements)
         try:
