@@ -22,7 +22,7 @@ from models import (
     User,
     UserUsageRollup,
 )
-from resolvers.ingestion.recording import _cost_nanos
+from resolvers.ingestion import validation
 from tests.support.backends import Backend
 from tests.support.factories import (
     PRINCIPALS,
@@ -368,7 +368,7 @@ def cost_nanos(usd: float) -> int:
     def refuse(argument: str, problem: str) -> BadUserInput:
         raise AssertionError(f"{usd} refused: {argument} {problem}")
 
-    return _cost_nanos(usd, refuse)
+    return validation.cost_nanos(usd, refuse)
 
 
 def test_a_million_micro_dollar_costs_sum_to_exactly_one_dollar() -> None:
