@@ -149,7 +149,8 @@ def _records_variables(document: DocumentNode, operation_name: str | None) -> li
 
 
 class RecordsExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, with ``$records`` variables coerced by ``RecordsCoercer``.
+    """Strawberry's executor, with ``$records`` variables coerced by ``RecordsCoercer`` and
+    coercion errors written without suggestions.
 
     A variable the fast path coerced reaches graphql-core as an empty list (a valid value that
     costs nothing to coerce), and its coerced value is put in place afterwards. Anything the
@@ -170,6 +171,10 @@ class RecordsExecutor(StrawberryGraphQLCoreExecutionContext):
         *args: Any,
         **kwargs: Any,
     ) -> list[GraphQLError] | Executor[Any]:
+        # The schema hides field suggestions (StrawberryConfig); graphql-core's coercion of
+        # variables would still write "Did you mean 'modelId'?" mid-message, unlike the
+        # plain-JSON route's reading of the same record.
+        kwargs["hide_suggestions"] = True
         fast: dict[str, tuple[Any, list[Any]]] = {}
         raw_values = raw_variable_values or {}
         for name in _records_variables(document, operation_name) if raw_values else ():

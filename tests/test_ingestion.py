@@ -239,6 +239,8 @@ BAD_RECORDS: list[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]] =
     ("input too long", "input", lambda ids: {"input": "x" * 100_001}),
     ("output too long", "output", lambda ids: {"output": "x" * 100_001}),
     ("negative cost", "cost", lambda ids: {"cost": -0.000001}),
+    ("NUL in externalId", "externalId", lambda ids: {"externalId": "a\x00b"}),
+    ("NUL in errorMessage", "errorMessage", lambda ids: {"errorMessage": "\x00"}),
 ]  # fmt: skip
 
 

@@ -79,6 +79,15 @@ def parse_record(index: int, record: RecordInput, latest: datetime) -> ParsedRec
     ):
         if text is not None and len(text) > limit:
             raise bad(field, f"must be at most {limit} characters")
+    # PostgreSQL's text cannot hold U+0000: refused here, not by the database as an error.
+    for field, text in (
+        ("externalId", record.external_id),
+        ("input", record.input),
+        ("output", record.output),
+        ("errorMessage", record.error_message),
+    ):
+        if text is not None and "\x00" in text:
+            raise bad(field, "must not contain the character U+0000")
     return ParsedRecord(
         index=index,
         record=record,
