@@ -19,6 +19,9 @@ MAX_COST_USD = 1_000_000
 # Gateways' clocks drift; a request further in the future than this is a bug, not drift.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# PostgreSQL's text cannot hold U+0000: refused here rather than failing in the database.
+NUL = "\x00"
+NO_NUL = "must not contain the character U+0000"
 
 # Makes the error for one field of the record at hand: (field, problem) -> error.
 Bad = Callable[[str, str], BadUserInput]
@@ -57,6 +60,8 @@ def parse_record(index: int, record: RecordInput, latest: datetime) -> ParsedRec
 
     if not 1 <= len(record.external_id) <= EXTERNAL_ID_MAX_LENGTH:
         raise bad("externalId", f"must be 1 to {EXTERNAL_ID_MAX_LENGTH} characters")
+    if NUL in record.external_id:
+        raise bad("externalId", NO_NUL)
     created_at = record.created_at
     if created_at.tzinfo is None or created_at.utcoffset() is None:
         raise bad("createdAt", "must carry a UTC offset")
@@ -77,17 +82,11 @@ def parse_record(index: int, record: RecordInput, latest: datetime) -> ParsedRec
         ("output", record.output, CONTENT_MAX_LENGTH),
         ("errorMessage", record.error_message, ERROR_MESSAGE_MAX_LENGTH),
     ):
-        if text is not None and len(text) > limit:
-            raise bad(field, f"must be at most {limit} characters")
-    # PostgreSQL's text cannot hold U+0000: refused here, not by the database as an error.
-    for field, text in (
-        ("externalId", record.external_id),
-        ("input", record.input),
-        ("output", record.output),
-        ("errorMessage", record.error_message),
-    ):
-        if text is not None and "\x00" in text:
-            raise bad(field, "must not contain the character U+0000")
+        if text is not None:
+            if len(text) > limit:
+                raise bad(field, f"must be at most {limit} characters")
+            if NUL in text:
+                raise bad(field, NO_NUL)
     return ParsedRecord(
         index=index,
         record=record,
