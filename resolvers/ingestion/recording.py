@@ -16,9 +16,6 @@ from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.storage import Row, first_of_each, rows_of, store_rows
 from resolvers.ingestion.validation import ParsedRecord, check_batch_size, parse_records
 
-# ``RecordInput`` is imported from here by callers that build records (tests, benchmarks).
-__all__ = ["RecordInput", "RecordOutcome", "record_requests", "resolve_rows"]
-
 
 @dataclass(frozen=True)
 class RecordOutcome:
