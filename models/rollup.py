@@ -85,7 +85,10 @@ class DataVersion(Model):
     """Bumped in every transaction that changes a project's requests: cached dashboard
     figures are keyed by it, so no replica serves figures older than a committed write."""
 
-    project_id = fields.IntField(primary_key=True, generated=False)
+    # Written only with explicit ids (raw SQL upserts). Declared generated, as migration 0003
+    # made the column: Tortoise's migration writer drops ``generated=False``, so declaring it
+    # had every makemigrations propose the same spurious change again.
+    project_id = fields.IntField(primary_key=True)
     version = fields.BigIntField(default=0)
 
     class Meta:
