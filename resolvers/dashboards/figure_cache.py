@@ -19,8 +19,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from msgspec.structs import astuple
+
 from kernel.cache import ResultCache
-from resolvers.dashboards.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from models.rollup import RollupSums
+from resolvers.dashboards.aggregates import Dimension, Group, UsageFilter, aggregate
 from resolvers.dashboards.time_range import Window
 from resolvers.data_versions import current_version
 
@@ -128,15 +131,12 @@ def _key(
     return f"aggregate:{project_id}:{version}:{_digest(described)}"
 
 
-def encode_sums(sums: Sums) -> list[int]:
-    return [
-        sums.requests, sums.errors, sums.cost_nanos, sums.duration_ms, sums.input_tokens,
-        sums.output_tokens,
-    ]  # fmt: skip
+def encode_sums(sums: RollupSums) -> list[int]:
+    return list(astuple(sums))
 
 
-def decode_sums(cached: list[int]) -> Sums:
-    return Sums(*cached)
+def decode_sums(cached: list[int]) -> RollupSums:
+    return RollupSums(*cached)
 
 
 def encode_groups(groups: list[Group]) -> list[Any]:

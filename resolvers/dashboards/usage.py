@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from resolvers.dashboards.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from models.rollup import RollupSums
+from resolvers.dashboards.aggregates import Dimension, Group, UsageFilter, aggregate
 from resolvers.dashboards.figure_cache import (
     Aggregator,
     decode_groups,
@@ -46,10 +47,10 @@ class Memo:
 @dataclass(frozen=True)
 class Share:
     key: int  # assistant or model id; NONE_KEY for "no assistant"
-    sums: Sums
+    sums: RollupSums
 
 
-def by_cost(shares: dict[int, Sums]) -> list[Share]:
+def by_cost(shares: dict[int, RollupSums]) -> list[Share]:
     """Highest cost first; ties by id, so the order never depends on the database."""
     ordered = sorted(shares.items(), key=lambda item: (-item[1].cost_nanos, item[0]))
     return [Share(key, sums) for key, sums in ordered]
@@ -90,7 +91,7 @@ class Report:
         buckets: Window | None = None,
         period: tuple[datetime, datetime] | None = None,
     ) -> list[Group]:
-        """Sums over the window (or ``period``), uncached: only figures are cached."""
+        """RollupSums over the window (or ``period``), uncached: only figures are cached."""
         start, end = period or (self.window.start, self.window.end)
         return await aggregate(self.project_id, self.filters, start, end, group_by, buckets)
 
@@ -98,18 +99,18 @@ class Report:
 class UsageReport(Report):
     """``usage`` and ``tokenUsage``."""
 
-    async def timeline(self) -> list[tuple[datetime, Sums]]:
+    async def timeline(self) -> list[tuple[datetime, RollupSums]]:
         return await self._figure("timeline", self._timeline, _encode_timeline, _decode_timeline)
 
-    async def totals(self) -> Sums:
-        total = Sums()
+    async def totals(self) -> RollupSums:
+        total = RollupSums()
         for _, sums in await self.timeline():
             total.add(sums)
         return total
 
-    async def previous(self) -> Sums:
-        async def compute() -> Sums:
-            total = Sums()
+    async def previous(self) -> RollupSums:
+        async def compute() -> RollupSums:
+            total = RollupSums()
             for group in await self._groups((), period=self.window.previous()):
                 total.add(group.sums)
             return total
@@ -128,25 +129,25 @@ class UsageReport(Report):
     async def by_model(self) -> list[Share]:
         return by_cost(_sum_by(await self.by_assistant_and_model(), 1))
 
-    async def _timeline(self) -> list[tuple[datetime, Sums]]:
+    async def _timeline(self) -> list[tuple[datetime, RollupSums]]:
         window = self.window
-        buckets = [Sums() for _ in window.starts]
+        buckets = [RollupSums() for _ in window.starts]
         for group in await self._groups((), window):
             assert group.bucket is not None
             buckets[group.bucket].add(group.sums)
         return list(zip(window.starts, buckets, strict=True))
 
 
-def _encode_timeline(timeline: list[tuple[datetime, Sums]]) -> list[Any]:
+def _encode_timeline(timeline: list[tuple[datetime, RollupSums]]) -> list[Any]:
     return [[start.isoformat(), encode_sums(sums)] for start, sums in timeline]
 
 
-def _decode_timeline(cached: list[Any]) -> list[tuple[datetime, Sums]]:
+def _decode_timeline(cached: list[Any]) -> list[tuple[datetime, RollupSums]]:
     return [(datetime.fromisoformat(start), decode_sums(sums)) for start, sums in cached]
 
 
-def _sum_by(groups: list[Group], position: int) -> dict[int, Sums]:
-    shares: dict[int, Sums] = defaultdict(Sums)
+def _sum_by(groups: list[Group], position: int) -> dict[int, RollupSums]:
+    shares: dict[int, RollupSums] = defaultdict(RollupSums)
     for group in groups:
         shares[group.keys[position]].add(group.sums)
     return shares

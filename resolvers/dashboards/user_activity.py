@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from resolvers.dashboards.aggregates import Dimension, Group, Sums
+from models.rollup import RollupSums
+from resolvers.dashboards.aggregates import Dimension, Group
 from resolvers.dashboards.buckets import Granularity, bucket_starts
 from resolvers.dashboards.figure_cache import decode_sums, encode_sums
 from resolvers.dashboards.time_range import Window
@@ -28,7 +29,7 @@ class PivotMeasure(StrEnum):
 @dataclass(frozen=True)
 class UserTotals:
     user_id: int
-    sums: Sums
+    sums: RollupSums
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Pivot:
     rows: list[tuple[int, list[int], int]]  # (user id, values per column, total)
 
 
-def measure_of(sums: Sums, measure: PivotMeasure) -> int:
+def measure_of(sums: RollupSums, measure: PivotMeasure) -> int:
     if measure is PivotMeasure.COST:
         return sums.cost_nanos
     if measure is PivotMeasure.REQUESTS:
@@ -60,7 +61,7 @@ class UserActivityReport(Report):
         """Every active user's totals (requests without a user are left out)."""
 
         async def compute() -> list[UserTotals]:
-            totals: dict[int, Sums] = defaultdict(Sums)
+            totals: dict[int, RollupSums] = defaultdict(RollupSums)
             for group in await self._user_assistant_groups():
                 if group.keys[0] != NONE_KEY:
                     totals[group.keys[0]].add(group.sums)
@@ -76,7 +77,7 @@ class UserActivityReport(Report):
     async def timeline(self) -> list[ActivityBucket]:
         async def compute() -> list[ActivityBucket]:
             users: list[set[int]] = [set() for _ in self.window.starts]
-            totals = [Sums() for _ in self.window.starts]
+            totals = [RollupSums() for _ in self.window.starts]
             # A user active in both an edge and the rollups of one bucket is one user: rows
             # are per (bucket, user), merged over both sources, so a set counts them once.
             for group in await self._user_buckets(self.window):
@@ -131,7 +132,7 @@ class UserActivityReport(Report):
         return Window(window.start, window.end, window.zone_name, Granularity.DAY, tuple(days))
 
     async def _user_assistant_groups(self) -> list[Group]:
-        """Sums per (user, assistant): the per-user totals and the pivot by assistant, which
+        """RollupSums per (user, assistant): the per-user totals and the pivot by assistant, which
         a dashboard asks for together, share this one scan. Grouping the totals by user
         alone reads the same rows and is only about a third cheaper (1M requests, 30 days):
         far less than a second scan when both are asked."""
@@ -143,7 +144,7 @@ class UserActivityReport(Report):
         return await self._memo.once("user_assistant", compute)
 
     async def _user_buckets(self, buckets: Window) -> list[Group]:
-        """Sums per (bucket of ``buckets``, active user)."""
+        """RollupSums per (bucket of ``buckets``, active user)."""
 
         async def compute() -> list[Group]:
             groups = await self._groups((Dimension.USER,), buckets)
