@@ -14,15 +14,7 @@ from typing import Any, TypeVar
 
 from models.rollup import RollupSums
 from resolvers.dashboards.aggregates import Dimension, Group, UsageFilter, aggregate
-from resolvers.dashboards.figure_cache import (
-    Aggregator,
-    decode_groups,
-    decode_sums,
-    describe_filter,
-    describe_window,
-    encode_groups,
-    encode_sums,
-)
+from resolvers.dashboards.figure_cache import Aggregator, describe_filter, describe_window
 from resolvers.dashboards.time_range import Window
 
 T = TypeVar("T")
@@ -72,16 +64,16 @@ class Report:
         self,
         name: str,
         compute: Callable[[], Awaitable[T]],
-        encode: Callable[[T], Any],
-        decode: Callable[[Any], T],
+        kind: type[T],
     ) -> T:
-        """The figure ``name`` (which must say its arguments), once per report, cached."""
+        """The figure ``name`` (which must say its arguments, a value of type ``kind``), once
+        per report, cached."""
         # Reports name figures alike ("timeline"): the report's kind is part of the key.
         figure = f"{type(self).__name__}.{name}"
         described = [*describe_filter(self.filters), *describe_window(self.window), figure]
 
         async def cached() -> T:
-            return await self._figures.figure(self.project_id, described, compute, encode, decode)
+            return await self._figures.figure(self.project_id, described, compute, kind)
 
         return await self._memo.once(name, cached)
 
@@ -91,7 +83,7 @@ class Report:
         buckets: Window | None = None,
         period: tuple[datetime, datetime] | None = None,
     ) -> list[Group]:
-        """RollupSums over the window (or ``period``), uncached: only figures are cached."""
+        """Sums over the window (or ``period``), uncached: only figures are cached."""
         start, end = period or (self.window.start, self.window.end)
         return await aggregate(self.project_id, self.filters, start, end, group_by, buckets)
 
@@ -100,7 +92,7 @@ class UsageReport(Report):
     """``usage`` and ``tokenUsage``."""
 
     async def timeline(self) -> list[tuple[datetime, RollupSums]]:
-        return await self._figure("timeline", self._timeline, _encode_timeline, _decode_timeline)
+        return await self._figure("timeline", self._timeline, list[tuple[datetime, RollupSums]])
 
     async def totals(self) -> RollupSums:
         total = RollupSums()
@@ -115,13 +107,13 @@ class UsageReport(Report):
                 total.add(group.sums)
             return total
 
-        return await self._figure("previous", compute, encode_sums, decode_sums)
+        return await self._figure("previous", compute, RollupSums)
 
     async def by_assistant_and_model(self) -> list[Group]:
         async def compute() -> list[Group]:
             return await self._groups((Dimension.ASSISTANT, Dimension.MODEL))
 
-        return await self._figure("assistant_model", compute, encode_groups, decode_groups)
+        return await self._figure("assistant_model", compute, list[Group])
 
     async def by_assistant(self) -> list[Share]:
         return by_cost(_sum_by(await self.by_assistant_and_model(), 0))
@@ -136,14 +128,6 @@ class UsageReport(Report):
             assert group.bucket is not None
             buckets[group.bucket].add(group.sums)
         return list(zip(window.starts, buckets, strict=True))
-
-
-def _encode_timeline(timeline: list[tuple[datetime, RollupSums]]) -> list[Any]:
-    return [[start.isoformat(), encode_sums(sums)] for start, sums in timeline]
-
-
-def _decode_timeline(cached: list[Any]) -> list[tuple[datetime, RollupSums]]:
-    return [(datetime.fromisoformat(start), decode_sums(sums)) for start, sums in cached]
 
 
 def _sum_by(groups: list[Group], position: int) -> dict[int, RollupSums]:

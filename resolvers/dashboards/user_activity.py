@@ -4,12 +4,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from models.rollup import RollupSums
 from resolvers.dashboards.aggregates import Dimension, Group
 from resolvers.dashboards.buckets import Granularity, bucket_starts
-from resolvers.dashboards.figure_cache import decode_sums, encode_sums
 from resolvers.dashboards.time_range import Window
 from resolvers.dashboards.usage import NONE_KEY, Report
 
@@ -67,7 +65,7 @@ class UserActivityReport(Report):
                     totals[group.keys[0]].add(group.sums)
             return [UserTotals(user_id, totals[user_id]) for user_id in sorted(totals)]
 
-        return await self._figure("per_user", compute, _encode_users, _decode_users)
+        return await self._figure("per_user", compute, list[UserTotals])
 
     async def top_users(self, measure: PivotMeasure, limit: int) -> list[UserTotals]:
         users = await self.per_user()
@@ -89,14 +87,14 @@ class UserActivityReport(Report):
                 for start, active, sums in zip(self.window.starts, users, totals, strict=True)
             ]
 
-        return await self._figure("timeline", compute, _encode_timeline, _decode_timeline)
+        return await self._figure("timeline", compute, list[ActivityBucket])
 
     async def pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
         async def compute() -> Pivot:
             return await self._pivot(columns, measure)
 
         name = f"pivot:{columns.value}:{measure.value}"
-        return await self._figure(name, compute, _encode_pivot, _decode_pivot)
+        return await self._figure(name, compute, Pivot)
 
     async def _pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
         cells: dict[int, dict[int | datetime, int]] = defaultdict(lambda: defaultdict(int))
@@ -132,7 +130,7 @@ class UserActivityReport(Report):
         return Window(window.start, window.end, window.zone_name, Granularity.DAY, tuple(days))
 
     async def _user_assistant_groups(self) -> list[Group]:
-        """RollupSums per (user, assistant): the per-user totals and the pivot by assistant, which
+        """Sums per (user, assistant): the per-user totals and the pivot by assistant, which
         a dashboard asks for together, share this one scan. Grouping the totals by user
         alone reads the same rows and is only about a third cheaper (1M requests, 30 days):
         far less than a second scan when both are asked."""
@@ -144,7 +142,7 @@ class UserActivityReport(Report):
         return await self._memo.once("user_assistant", compute)
 
     async def _user_buckets(self, buckets: Window) -> list[Group]:
-        """RollupSums per (bucket of ``buckets``, active user)."""
+        """Sums per (bucket of ``buckets``, active user)."""
 
         async def compute() -> list[Group]:
             groups = await self._groups((Dimension.USER,), buckets)
@@ -152,45 +150,6 @@ class UserActivityReport(Report):
 
         # Shared by the timeline and a DAY pivot in one request; not cached itself.
         return await self._memo.once(f"user_buckets:{buckets.granularity}", compute)
-
-
-def _encode_users(users: list[UserTotals]) -> list[Any]:
-    return [[u.user_id, encode_sums(u.sums)] for u in users]
-
-
-def _decode_users(cached: list[Any]) -> list[UserTotals]:
-    return [UserTotals(user_id, decode_sums(sums)) for user_id, sums in cached]
-
-
-def _encode_timeline(timeline: list[ActivityBucket]) -> list[Any]:
-    return [[b.start.isoformat(), b.active_users, b.cost_nanos, b.requests] for b in timeline]
-
-
-def _decode_timeline(cached: list[Any]) -> list[ActivityBucket]:
-    return [
-        ActivityBucket(datetime.fromisoformat(start), active, cost, requests)
-        for start, active, cost, requests in cached
-    ]
-
-
-def _encode_pivot(pivot: Pivot) -> list[Any]:
-    # A column is an assistant or model id, or a day's start (stored as ISO text).
-    columns = [
-        [key, column.isoformat() if isinstance(column, datetime) else column]
-        for key, column in pivot.columns
-    ]
-    return [columns, [[user_id, values, total] for user_id, values, total in pivot.rows]]
-
-
-def _decode_pivot(cached: list[Any]) -> Pivot:
-    columns, rows = cached
-    return Pivot(
-        columns=[
-            (key, datetime.fromisoformat(column) if isinstance(column, str) else column)
-            for key, column in columns
-        ],
-        rows=[(user_id, list(values), total) for user_id, values, total in rows],
-    )
 
 
 def _column_order(column: int | datetime) -> tuple[int, str]:
