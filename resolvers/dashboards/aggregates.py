@@ -175,7 +175,7 @@ async def _from_rollup(
         return
     if statement.postgres:
         # One step: PostgreSQL aggregates the rows in parallel workers; a first step per
-        # 15-minute bucket only made it sort ~270k groups on disk.
+        # quarter hour only made it sort ~270k groups on disk.
         source = f"({rows('*', shifted=True)}) AS tier"
         epoch = f"{epoch_sql('bucket_start', True)} + shift"
         index = bucket_index_sql(buckets, epoch, statement.bind, True)
@@ -184,9 +184,10 @@ async def _from_rollup(
             bucket_column=True,
         )  # fmt: skip
         return
-    # Two steps: first per rollup bucket, in the order of the rollups' unique index (so SQLite
-    # streams each span without sorting), then per local bucket over far fewer rows. The CTE
-    # comes first in the text, as its parameters are bound first (SQLite's are positional).
+    # Two steps: first per rollup row start (a quarter hour or a day), in the order of the
+    # rollups' unique index (so SQLite streams each span without sorting), then per bucket
+    # over far fewer rows. The CTE comes first in the text, as its parameters are bound first
+    # (SQLite's are positional).
     per_start = ", ".join(["bucket_start", *keys])
     first_step = rows(f"{per_start}, {ROLLUP_SUMS_SQL}", f" GROUP BY {per_start}", shifted=True)
     epoch = f"{epoch_sql('bucket_start', False)} + shift"
@@ -235,7 +236,7 @@ async def _from_raw(
 ) -> None:
     statement = _statement(connection, project_id, filters, "created_at", start, end, _RAW)
     keys = [_RAW[d] for d in group_by]
-    # An edge lies inside one 15-minute bucket, hence inside one local bucket.
+    # An edge lies inside one quarter hour, hence inside one bucket.
     bucket = None if buckets is None else buckets.index_of(quarter_hour_of(start))
     await _run(connection, statement, "requests", keys, REQUEST_SUMS_SQL, group_by, bucket, merged)
 
