@@ -8,11 +8,12 @@ with the number of requests. Buckets are grouped in SQL, so only one row per buc
 dimension values reaches Python.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import msgspec
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import Statement
@@ -74,13 +75,13 @@ class UsageFilter:
         return found
 
 
-@dataclass(frozen=True)
-class Group:
-    """One group's sums: ``bucket`` is its index in the window's buckets when asked for."""
+class Group(msgspec.Struct, frozen=True, array_like=True):
+    """One group's sums: ``bucket`` is its index in the window's buckets when asked for.
+    A struct (cached as a JSON array), like the figures made from it."""
 
     bucket: int | None
     keys: tuple[Any, ...]
-    sums: RollupSums = field(default_factory=RollupSums)
+    sums: RollupSums = msgspec.field(default_factory=RollupSums)
 
 
 # Where each group's sums accumulate over the sources, by (bucket index or None, its keys):

@@ -1,9 +1,10 @@
 """``userActivity``: who uses the project, how much, over time, and on what."""
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 from models.rollup import RollupSums
 from resolvers.dashboards.aggregates import Dimension, Group
@@ -24,22 +25,20 @@ class PivotMeasure(StrEnum):
     TOKENS = "TOKENS"
 
 
-@dataclass(frozen=True)
-class UserTotals:
+# The figures are structs: cached as JSON arrays (figure_cache.py), compact as the rows.
+class UserTotals(msgspec.Struct, frozen=True, array_like=True):
     user_id: int
     sums: RollupSums
 
 
-@dataclass(frozen=True)
-class ActivityBucket:
+class ActivityBucket(msgspec.Struct, frozen=True, array_like=True):
     start: datetime
     active_users: int
     cost_nanos: int  # of requests with a user
     requests: int  # with a user
 
 
-@dataclass(frozen=True)
-class Pivot:
+class Pivot(msgspec.Struct, frozen=True, array_like=True):
     columns: list[tuple[str, int | datetime]]  # (key, assistant/model id or day start)
     rows: list[tuple[int, list[int], int]]  # (user id, values per column, total)
 
