@@ -19,8 +19,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from comptroller.error_responses import app_error_response, unexpected_error_response
 from comptroller.request_ids import request_id_of
-from kernel.errors import AppError, BadUserInput, ErrorCode
+from kernel.errors import AppError, BadUserInput
 from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import check_batch_size, record_requests
 from schema.context import build_context
@@ -34,14 +35,6 @@ PATH = "/v1/requests"
 # 1,000 records of typical size are ~0.5 MB; records with 100,000-character inputs and
 # outputs can reach 200 MB, which a gateway must split rather than hold in our memory.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-
-_STATUS = {
-    ErrorCode.UNAUTHENTICATED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.BAD_USER_INPUT: 400,
-    ErrorCode.RATE_LIMITED: 429,
-}
 
 
 class BodyTooLarge(BadUserInput):
@@ -58,12 +51,11 @@ def ingestion_route(coercer: RecordsCoercer) -> Route:
             return _error_response(error)
         except ClientDisconnect:
             return Response(status_code=400)
-        except Exception:
-            # Logged with the id the client is given, as the GraphQL view does; the client
-            # sees no detail.
-            logger.exception("unexpected error in %s (request %s)", PATH, request_id)
-            failure = AppError("Internal server error.", requestId=request_id)
-            return _json({"errors": [failure.formatted]}, 500)
+        except Exception as error:  # noqa: BLE001 - shaped and logged, never plain text
+            # A database outage is SERVICE_UNAVAILABLE (the batch was not stored: the gateway
+            # retries it, and idempotency keys make the retry safe); anything else is logged
+            # with the id the client is given, as the GraphQL view does.
+            return unexpected_error_response(error, request_id, PATH)
         return _json(payload, 200)
 
     return Route(PATH, endpoint, methods=["POST"])
@@ -138,11 +130,7 @@ def _coerced_by_graphql_core(raw: list[Any], coercer: RecordsCoercer) -> list[di
 
 
 def _error_response(error: AppError) -> Response:
-    status = 413 if isinstance(error, BodyTooLarge) else _STATUS.get(error.code, 500)
-    response = _json({"errors": [error.formatted]}, status)
-    if status == 401:
-        response.headers["www-authenticate"] = "Bearer"
-    return response
+    return app_error_response(error, 413 if isinstance(error, BodyTooLarge) else None)
 
 
 def _json(content: object, status: int) -> Response:
