@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
         max_cost=settings.max_query_cost,
+        max_list_length=settings.max_list_length,
     )
     view = GraphQLView(
         schema,

@@ -13,6 +13,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.argument_limits import ArgumentLimits
 from schema.error_shaping import ErrorShaping
 from schema.mutations import Mutation
 from schema.query import Query
@@ -35,7 +36,12 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 10, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 25_000
+    *,
+    max_depth: int = 10,
+    max_tokens: int = 5000,
+    max_aliases: int = 30,
+    max_cost: int = 25_000,
+    max_list_length: int = 100,
 ) -> strawberry.Schema:
     # The rule classes are made once: the validation cache keys on them, and limiters made anew
     # for every request would make every document a cache miss (~2.5 ms each).
@@ -55,6 +61,8 @@ def build_schema(
             # Parsing and validating a document costs ~2.5 ms; clients repeat theirs.
             lambda: ParserCache(maxsize=1024),
             ValidationCacheByText,
+            # Before the response cache: a refused operation is never served from it.
+            lambda: ArgumentLimits(max_list_length=max_list_length),
             ResponseCaching,
         ],
     )
