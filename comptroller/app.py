@@ -21,6 +21,7 @@ from comptroller.startup_checks import refuse_an_old_schema, schema_state
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
 from kernel.code_version import code_fingerprint
+from kernel.rate_limits import Budget, RateLimiter
 from schema import build_schema
 from schema.records_coercion import RecordsCoercer
 
@@ -78,6 +79,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.cache_url,
             f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
             settings.cache_max_entries,
+        )
+        window = settings.rate_limit_window_seconds
+        app.state.rate_limiter = RateLimiter(
+            settings.cache_url,
+            settings.cache_namespace,
+            graphql=Budget("graphql", settings.rate_limit_points, window),
+            ingestion=Budget("ingestion", settings.ingestion_rate_limit_records, window),
         )
         app.state.database_url = settings.database_url
         config = tortoise_config(settings.database_url, statement_timeout_ms=statement_timeout_ms)

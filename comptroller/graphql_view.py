@@ -168,6 +168,7 @@ class GraphQLView(GraphQL[Context, None]):
             cache=request.app.state.cache,
             request_id=request_id_of(request),
             request=request,
+            rate_limiter=request.app.state.rate_limiter,
         )
         if token is not None and DATABASE_OUTAGES.failing:  # authentication read the database
             DATABASE_OUTAGES.recovered()

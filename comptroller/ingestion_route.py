@@ -22,6 +22,7 @@ from starlette.routing import Route
 from comptroller.error_responses import app_error_response, unexpected_error_response
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput
+from kernel.rate_limits import RateLimiter
 from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import check_batch_size, record_requests
 from schema.context import build_context
@@ -48,7 +49,7 @@ def ingestion_route(coercer: RecordsCoercer) -> Route:
         try:
             payload = await _record(request, coercer, request_id)
         except AppError as error:
-            return _error_response(error)
+            return _with_rate_headers(request, _error_response(error))
         except ClientDisconnect:
             return Response(status_code=400)
         except Exception as error:  # noqa: BLE001 - shaped and logged, never plain text
@@ -56,7 +57,7 @@ def ingestion_route(coercer: RecordsCoercer) -> Route:
             # retries it, and idempotency keys make the retry safe); anything else is logged
             # with the id the client is given, as the GraphQL view does.
             return unexpected_error_response(error, request_id, PATH)
-        return _json(payload, 200)
+        return _with_rate_headers(request, _json(payload, 200))
 
     return Route(PATH, endpoint, methods=["POST"])
 
@@ -71,6 +72,14 @@ async def _record(request: Request, coercer: RecordsCoercer, request_id: str) ->
     )
     client = context.authorizer.require_gateway("record_requests")
     records = _records_of(await _body(request), coercer)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    spending = await limiter.spend(
+        limiter.ingestion, f"api-token:{client.token_id}", max(1, len(records))
+    )
+    if spending is not None:
+        request.state.extra_headers = spending.headers()
+        if not spending.allowed:
+            raise spending.refusal(request_id)
     outcome = await record_requests(client.project_id, client.token_id, records)
     return {"accepted": outcome.accepted, "duplicates": outcome.duplicates}
 
@@ -127,6 +136,12 @@ def _coerced_by_graphql_core(raw: list[Any], coercer: RecordsCoercer) -> list[di
     validate_input_value(raw, coercer.list_type, collect, hide_suggestions=True)
     argument, problem = problems[0] if problems else ("records", "is not a list of records")
     raise BadUserInput(argument, problem)
+
+
+def _with_rate_headers(request: Request, response: Response) -> Response:
+    for name, value in getattr(request.state, "extra_headers", {}).items():
+        response.headers[name] = value
+    return response
 
 
 def _error_response(error: AppError) -> Response:

@@ -18,6 +18,7 @@ from schema.error_shaping import ErrorShaping
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.query_cost import cost_rule
+from schema.rate_limiting import RateLimiting
 from schema.records_coercion import records_executor
 from schema.response_cache import ResponseCaching
 from schema.scalars import SCALAR_MAP
@@ -63,6 +64,7 @@ def build_schema(
             ValidationCacheByText,
             # Before the response cache: a refused operation is never served from it.
             lambda: ArgumentLimits(max_list_length=max_list_length),
+            RateLimiting,
             ResponseCaching,
         ],
     )
