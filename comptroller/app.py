@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
-            ingestion_route(RecordsCoercer(schema._schema)),
+            ingestion_route(RecordsCoercer(schema._schema), settings.operation_timeout_seconds),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

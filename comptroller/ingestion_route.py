@@ -9,7 +9,7 @@ then ``RecordsCoercer`` and graphql-core when it declines), authorized by the po
 ``record_requests`` action, stored by ``resolvers.ingestion.recording.record_requests``.
 """
 
-import logging
+import asyncio
 from typing import Any
 
 import orjson
@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from comptroller.error_responses import app_error_response, unexpected_error_response
 from comptroller.request_ids import request_id_of
-from kernel.errors import AppError, BadUserInput
+from kernel.errors import AppError, BadUserInput, OperationTimeout
 from kernel.rate_limits import RateLimiter
 from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import check_batch_size, record_requests
@@ -29,8 +29,6 @@ from schema.context import build_context
 from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
 from schema.records_coercion import RecordsCoercer
 from schema.records_reader import decode_records
-
-logger = logging.getLogger("comptroller.ingestion")
 
 PATH = "/v1/requests"
 # 1,000 records of typical size are ~0.5 MB; records with 100,000-character inputs and
@@ -43,11 +41,15 @@ class BodyTooLarge(BadUserInput):
         super().__init__("body", f"must be at most {MAX_BODY_BYTES} bytes; send fewer records")
 
 
-def ingestion_route(coercer: RecordsCoercer) -> Route:
+def ingestion_route(coercer: RecordsCoercer, timeout_seconds: float) -> Route:
     async def endpoint(request: Request) -> Response:
         request_id = request_id_of(request)
         try:
-            payload = await _record(request, coercer, request_id)
+            # Past the limit the batch is cancelled and rolled back: nothing of it is stored.
+            async with asyncio.timeout(timeout_seconds):
+                payload = await _record(request, coercer, request_id)
+        except TimeoutError:
+            return app_error_response(OperationTimeout(timeout_seconds, request_id))
         except AppError as error:
             return _with_rate_headers(request, _error_response(error))
         except ClientDisconnect:
