@@ -76,8 +76,9 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive=self._limited(scope, receive))
         request_id = request_id_of(request)
+        deadline = asyncio.timeout(self.limits.operation_timeout_seconds)
         try:
-            async with asyncio.timeout(self.limits.operation_timeout_seconds):
+            async with deadline:
                 response = await self.run(request)
         except AppError as error:
             status = 413 if isinstance(error, BodyTooLarge) else None
@@ -86,7 +87,11 @@ class GraphQLView(GraphQL[Context, None]):
             # Strawberry's transport errors: the body is not a GraphQL request.
             failure = NotAGraphQLRequest(error.reason, requestId=request_id)
             response = app_error_response(failure, error.status_code)
-        except TimeoutError:
+        except TimeoutError as error:
+            if not deadline.expired():  # a connection's own timeout: an outage
+                response = unexpected_error_response(error, request_id, "/graphql")
+                await response(scope, receive, send)
+                return
             limit = self.limits.operation_timeout_seconds
             logger.warning("operation cancelled after %g s (request %s)", limit, request_id)
             response = app_error_response(OperationTimeout(limit, request_id))

@@ -44,11 +44,14 @@ class BodyTooLarge(BadUserInput):
 def ingestion_route(coercer: RecordsCoercer, timeout_seconds: float) -> Route:
     async def endpoint(request: Request) -> Response:
         request_id = request_id_of(request)
+        deadline = asyncio.timeout(timeout_seconds)
         try:
             # Past the limit the batch is cancelled and rolled back: nothing of it is stored.
-            async with asyncio.timeout(timeout_seconds):
+            async with deadline:
                 payload = await _record(request, coercer, request_id)
-        except TimeoutError:
+        except TimeoutError as error:
+            if not deadline.expired():  # a connection's own timeout: an outage
+                return unexpected_error_response(error, request_id, PATH)
             return app_error_response(OperationTimeout(timeout_seconds, request_id))
         except AppError as error:
             return _with_rate_headers(request, _error_response(error))
