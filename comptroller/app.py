@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,6 +17,7 @@ from comptroller.database import database_answers, tortoise_config
 from comptroller.error_responses import FailureShaping, http_exception_response
 from comptroller.graphql_view import GraphQLView, ViewLimits
 from comptroller.ingestion_route import ingestion_route
+from comptroller.security_headers import SecurityHeaders
 from comptroller.settings import Settings, get_settings
 from comptroller.startup_checks import refuse_an_old_schema, schema_state
 from kernel.authorization import Policy
@@ -50,6 +52,26 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """Cross-origin access for browser clients on other origins (none by default)."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=[
+                "x-request-id",
+                "retry-after",
+                *(f"x-ratelimit-{n}" for n in ("limit", "remaining", "used", "reset", "resource")),
+            ],
+            max_age=600,
+        )
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     logging.basicConfig(
@@ -61,10 +83,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_aliases=settings.max_query_aliases,
         max_cost=settings.max_query_cost,
         max_list_length=settings.max_list_length,
+        introspection=settings.introspection,
     )
     view = GraphQLView(
         schema,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql else None,
         limits=ViewLimits(
             max_body_bytes=settings.max_body_bytes,
             operation_timeout_seconds=settings.operation_timeout_seconds,
@@ -103,7 +126,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
-        middleware=[Middleware(FailureShaping)],
+        middleware=[
+            Middleware(SecurityHeaders, asset_sources=settings.graphiql_asset_sources),
+            *cors(settings.cors_origins),
+            # Innermost: its JSON answers get the headers above too.
+            Middleware(FailureShaping),
+        ],
         exception_handlers={HTTPException: http_exception_response},
         lifespan=lifespan,
     )

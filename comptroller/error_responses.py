@@ -70,17 +70,22 @@ def unexpected_error_response(error: BaseException, request_id: str, where: str)
     return app_error_response(failure, 500)
 
 
-async def http_exception_response(request: Request, error: Exception) -> Response:
-    """Starlette's 404 and 405 (and any HTTPException a route raises) in the contract's shape."""
-    assert isinstance(error, HTTPException)
-    code = {
+def code_for_status(status: int) -> ErrorCode:
+    """The contract's code for a transport's own refusal (a 404, a 405, a 400 ...)."""
+    if status >= 500:
+        return ErrorCode.INTERNAL_SERVER_ERROR
+    return {
         401: ErrorCode.UNAUTHENTICATED,
         403: ErrorCode.FORBIDDEN,
         404: ErrorCode.NOT_FOUND,
         429: ErrorCode.RATE_LIMITED,
-    }.get(error.status_code, ErrorCode.BAD_USER_INPUT)
-    if error.status_code >= 500:
-        code = ErrorCode.INTERNAL_SERVER_ERROR
+    }.get(status, ErrorCode.BAD_USER_INPUT)
+
+
+async def http_exception_response(request: Request, error: Exception) -> Response:
+    """Starlette's 404 and 405 (and any HTTPException a route raises) in the contract's shape."""
+    assert isinstance(error, HTTPException)
+    code = code_for_status(error.status_code)
     body = {
         "errors": [
             {

@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult
 from comptroller.error_responses import (
     STATUS_BY_CODE,
     app_error_response,
+    code_for_status,
     unexpected_error_response,
 )
 from comptroller.request_ids import request_id_of
@@ -59,10 +60,6 @@ class BodyTooLarge(QueryTooComplex):
         )
 
 
-class NotAGraphQLRequest(AppError):
-    code = ErrorCode.BAD_USER_INPUT
-
-
 class GraphQLView(GraphQL[Context, None]):
     """Authenticates the caller, builds the request's typed context, shapes every error."""
 
@@ -85,7 +82,9 @@ class GraphQLView(GraphQL[Context, None]):
             response = app_error_response(error, status)
         except HTTPException as error:
             # Strawberry's transport errors: the body is not a GraphQL request.
-            failure = NotAGraphQLRequest(error.reason, requestId=request_id)
+            failure = AppError(error.reason, requestId=request_id)
+            assert failure.extensions is not None
+            failure.extensions["code"] = code_for_status(error.status_code).value
             response = app_error_response(failure, error.status_code)
         except TimeoutError as error:
             if not deadline.expired():  # a connection's own timeout: an outage

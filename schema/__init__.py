@@ -4,6 +4,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -43,6 +44,7 @@ def build_schema(
     max_aliases: int = 30,
     max_cost: int = 25_000,
     max_list_length: int = 100,
+    introspection: bool = True,
 ) -> strawberry.Schema:
     # The rule classes are made once: the validation cache keys on them, and limiters made anew
     # for every request would make every document a cache miss (~2.5 ms each).
@@ -50,6 +52,7 @@ def build_schema(
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
         cost_rule(max_cost),
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
     ]
     return Schema(
         query=Query,
