@@ -1,6 +1,6 @@
 """The ASGI application: routes, the lifespan that owns start-up, and the GraphQL view."""
 
-import logging
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +17,12 @@ from comptroller.database import database_answers, tortoise_config
 from comptroller.error_responses import FailureShaping, http_exception_response
 from comptroller.graphql_view import GraphQLView, ViewLimits
 from comptroller.ingestion_route import ingestion_route
+from comptroller.observability import (
+    RequestContext,
+    configure_logging,
+    metrics,
+    sample_database_pool,
+)
 from comptroller.security_headers import SecurityHeaders
 from comptroller.settings import Settings, get_settings
 from comptroller.startup_checks import refuse_an_old_schema, schema_state
@@ -26,8 +32,6 @@ from kernel.code_version import code_fingerprint
 from kernel.rate_limits import Budget, RateLimiter
 from schema import build_schema
 from schema.records_coercion import RecordsCoercer
-
-logger = logging.getLogger("comptroller")
 
 
 async def healthz(_: Request) -> Response:
@@ -74,9 +78,7 @@ def cors(origins: tuple[str, ...]) -> list[Middleware]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
@@ -114,19 +116,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         config = tortoise_config(settings.database_url, statement_timeout_ms=statement_timeout_ms)
         async with RegisterTortoise(app, config=config):
             app.state.schema_current = (await refuse_an_old_schema(settings.database_url)).current
+            sampler = asyncio.create_task(sample_database_pool())
             try:
                 yield
             finally:
+                sampler.cancel()
                 await app.state.cache.close()
 
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        ingestion_route(RecordsCoercer(schema._schema), settings.operation_timeout_seconds),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
     return Starlette(
-        routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            ingestion_route(RecordsCoercer(schema._schema), settings.operation_timeout_seconds),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
+        routes=routes,
         middleware=[
+            # Outermost: the request id is fixed before anything can log or fail.
+            Middleware(RequestContext, routes=[route.path for route in routes]),
             Middleware(SecurityHeaders, asset_sources=settings.graphiql_asset_sources),
             *cors(settings.cors_origins),
             # Innermost: its JSON answers get the headers above too.

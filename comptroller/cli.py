@@ -181,20 +181,32 @@ def serve(
     behind this version unless --migrate is given; an unreachable database is waited for."""
     import uvicorn
 
+    from comptroller.observability import logging_config
+
     settings = _settings()
     if migrate:
         asyncio.run(migrate_database(settings.database_url))
     else:
         _refuse_an_old_schema(settings)
+    _share_metrics_between_workers()
     uvicorn.run(
         "comptroller.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logging_config(settings.log_level, settings.log_format),
         proxy_headers=True,
     )
+
+
+def _share_metrics_between_workers() -> None:
+    """prometheus_client's multiprocess mode: every worker writes its values under one
+    directory (fresh for this server unless the operator names one), read at each scrape."""
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="comptroller-metrics-")
 
 
 def _refuse_an_old_schema(settings: Settings) -> None:

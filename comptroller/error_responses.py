@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode, ServiceUnavailable
+from kernel.metrics import ERRORS
 from kernel.outages import DATABASE_OUTAGES, RETRY_AFTER_SECONDS, is_database_outage
 
 logger = logging.getLogger("comptroller.errors")
@@ -52,6 +53,7 @@ def retry_headers(error: AppError) -> dict[str, str]:
 
 
 def app_error_response(error: AppError, status: int | None = None) -> Response:
+    ERRORS.labels(str((error.extensions or {}).get("code", error.code.value))).inc()
     return json_response(
         {"errors": [error.formatted]},
         status or STATUS_BY_CODE.get(error.code, 500),
@@ -86,6 +88,7 @@ async def http_exception_response(request: Request, error: Exception) -> Respons
     """Starlette's 404 and 405 (and any HTTPException a route raises) in the contract's shape."""
     assert isinstance(error, HTTPException)
     code = code_for_status(error.status_code)
+    ERRORS.labels(code.value).inc()
     body = {
         "errors": [
             {

@@ -31,6 +31,7 @@ from comptroller.error_responses import (
 )
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode, OperationTimeout, QueryTooComplex
+from kernel.metrics import ERRORS
 from kernel.outages import DATABASE_OUTAGES
 from resolvers.authentication import bearer_token
 from schema.context import Context, build_context
@@ -146,6 +147,8 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors:
             result.errors = shape_errors(result.errors, request_id_of(request))
             codes = [(error.extensions or {}).get("code") for error in result.errors]
+            for code in codes:
+                ERRORS.labels(str(code)).inc()
             for error in result.errors:
                 retry_after = (error.extensions or {}).get("retryAfter")
                 if retry_after is not None:

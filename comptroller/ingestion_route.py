@@ -22,6 +22,7 @@ from starlette.routing import Route
 from comptroller.error_responses import app_error_response, unexpected_error_response
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput, OperationTimeout
+from kernel.metrics import count_ingested
 from kernel.rate_limits import RateLimiter
 from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import check_batch_size, record_requests
@@ -86,6 +87,7 @@ async def _record(request: Request, coercer: RecordsCoercer, request_id: str) ->
         if not spending.allowed:
             raise spending.refusal(request_id)
     outcome = await record_requests(client.project_id, client.token_id, records)
+    count_ingested(outcome.accepted, outcome.duplicates)
     return {"accepted": outcome.accepted, "duplicates": outcome.duplicates}
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from aiocache import Cache, SimpleMemoryCache
 
+from kernel.metrics import CACHE_LOOKUPS
 from kernel.outages import OutageLog
 
 logger = logging.getLogger(__name__)
@@ -39,22 +40,17 @@ class ResultCache:
             self._cache.timeout = REDIS_TIMEOUT_SECONDS
         # During a Redis outage every request fails to read and write: one line per outage.
         self._outage = OutageLog(logger, f"cache ({self.backend_name})")
-        self.hits = 0
-        self.misses = 0
 
     async def get(self, key: str) -> Any:
         try:
             value = await self._cache.get(key)
         except Exception as error:  # noqa: BLE001 - any backend failure is a miss
             self._outage.failed(error, "reading from the database instead")
-            self.misses += 1
+            CACHE_LOOKUPS.labels("error").inc()
             return None
         if self._outage.failing:
             self._outage.recovered()
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
         return value
 
     async def set(self, key: str, value: Any, ttl_seconds: int) -> None:

@@ -18,6 +18,7 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 
 from kernel.errors import RateLimited
+from kernel.metrics import RATE_LIMIT_REFUSALS
 from kernel.outages import OutageLog
 
 logger = logging.getLogger(__name__)
@@ -118,4 +119,7 @@ class RateLimiter:
             return None
         if self._outage.failing:
             self._outage.recovered()
-        return Spending(budget, cost, int(used), float(reset_at))
+        spending = Spending(budget, cost, int(used), float(reset_at))
+        if not spending.allowed:
+            RATE_LIMIT_REFUSALS.labels(budget.name).inc()
+        return spending

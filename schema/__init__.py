@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.argument_limits import ArgumentLimits
 from schema.error_shaping import ErrorShaping
 from schema.mutations import Mutation
+from schema.operation_metrics import OperationMetrics
 from schema.query import Query
 from schema.query_cost import cost_rule
 from schema.rate_limiting import RateLimiting
@@ -60,6 +61,7 @@ def build_schema(
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALAR_MAP),
         extensions=[
             ErrorShaping,
+            OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(rules),
             # Parsing and validating a document costs ~2.5 ms; clients repeat theirs.

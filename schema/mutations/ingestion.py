@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types.arguments import InputContext
 
+from kernel.metrics import count_ingested
 from resolvers.ingestion.recording import record_requests
 from schema.context import Info
 from schema.enums import RequestStatus
@@ -96,4 +97,5 @@ class IngestionMutation:
     ) -> RecordRequestsPayload:
         client = info.context.authorizer.require_client()
         outcome = await record_requests(client.project_id, client.token_id, records)
+        count_ingested(outcome.accepted, outcome.duplicates)
         return RecordRequestsPayload(accepted=outcome.accepted, duplicates=outcome.duplicates)
