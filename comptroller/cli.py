@@ -203,10 +203,14 @@ def serve(
 def _share_metrics_between_workers() -> None:
     """prometheus_client's multiprocess mode: every worker writes its values under one
     directory (fresh for this server unless the operator names one), read at each scrape."""
+    import atexit
+    import shutil
     import tempfile
 
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="comptroller-metrics-")
+        directory = tempfile.mkdtemp(prefix="comptroller-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 def _refuse_an_old_schema(settings: Settings) -> None:
