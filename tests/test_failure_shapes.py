@@ -22,7 +22,7 @@ from kernel.tokens import TokenKind, issue_secret
 from schema.error_shaping import shape_error
 from tests.backends import Backend
 from tests.factories import make_user
-from tests.live_server import live_server, server_env
+from tests.support.live_server import live_server, server_env
 
 # Nothing listens on port 1: every connection is refused at once.
 UNREACHABLE_POSTGRES = "postgres://postgres@127.0.0.1:1/comptroller"

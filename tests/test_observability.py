@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from models import ProjectRole
 from tests.backends import Backend
 from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
-from tests.live_server import live_server, server_env
+from tests.support.live_server import live_server, server_env
 
 VIEWER = {"query": "{ viewer { id } }"}
 USAGE = """query($p: ID!, $r: TimeRange!) { project(id: $p) { usage(range: $r) { totalCost } } }"""

@@ -12,7 +12,7 @@ import pytest
 from comptroller.security_headers import content_security_policy
 from tests.backends import Backend
 from tests.factories import make_user
-from tests.live_server import live_server, server_env
+from tests.support.live_server import live_server, server_env
 
 HTML = {"accept": "text/html"}
 INTROSPECTION = {"query": "{ __schema { queryType { name } } }"}

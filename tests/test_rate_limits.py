@@ -16,7 +16,7 @@ from kernel.rate_limits import Budget, RateLimiter
 from models import ProjectRole
 from tests.backends import REDIS_URL, Backend
 from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
-from tests.live_server import live_server, server_env
+from tests.support.live_server import live_server, server_env
 
 VIEWER = {"query": "{ viewer { id } }"}
 RECORD = """

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.backends import postgres_database, run_cli
-from tests.live_server import live_server, server_env
+from tests.support.live_server import live_server, server_env
 
 MIGRATE_UP_TO = """
 import asyncio, sys

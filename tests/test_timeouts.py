@@ -12,7 +12,7 @@ import pytest
 from comptroller.database import tortoise_config
 from tests.backends import Backend
 from tests.factories import make_user
-from tests.live_server import live_server, server_env
+from tests.support.live_server import live_server, server_env
 
 VIEWER = {"query": "{ viewer { id } }"}
 WAITING_ON_LOCKS = """
