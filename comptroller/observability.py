@@ -25,6 +25,7 @@ from tortoise import connections
 
 from comptroller.request_ids import request_id_of
 from kernel.metrics import DATABASE_POOL, HTTP_LATENCY, HTTP_REQUESTS
+from kernel.outages import is_database_outage
 
 CURRENT_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -33,10 +34,18 @@ POOL_SAMPLE_SECONDS = 5.0
 
 
 class RequestIdFilter(logging.Filter):
-    """Gives every record the id of the request it was logged in ("-" outside requests)."""
+    """Gives every record the id of the request it was logged in ("-" outside requests), and
+    shortens a record about a database outage (asyncpg's pool logs one with a traceback at
+    each reconnection attempt) to its one line: an outage is news, its stack is not."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = CURRENT_REQUEST_ID.get()
+        if record.exc_info and record.exc_info[1] and is_database_outage(record.exc_info[1]):
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
         return True
 
 

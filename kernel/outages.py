@@ -43,6 +43,10 @@ def is_database_outage(error: BaseException) -> bool:
             return True
         if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
             return True
+        # Releasing a connection whose server went away mid-statement: its protocol is left
+        # mid-operation (seen when PostgreSQL shuts down under load).
+        if isinstance(current, asyncpg.InternalClientError) and "in progress" in str(current):
+            return True
         if isinstance(current, sqlite3.OperationalError) and any(
             text in str(current) for text in _SQLITE_TRANSIENT
         ):

@@ -144,6 +144,7 @@ async def test_a_refused_connection_in_a_route_is_service_unavailable() -> None:
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.UndefinedTableError('relation "users" does not exist'),
         sqlite3.OperationalError("no such table: users"),
+        asyncpg.InternalClientError("cannot switch to state 15; another operation is in progress"),
     ],
 )
 def test_outages_are_told_from_bugs(error: Exception) -> None:
