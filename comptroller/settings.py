@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     # Hardening (docs: README "Limits and production posture"). Bodies of POST /graphql:
     # Apollo Router's and GitHub's order of magnitude; ingestion has its own, larger limit.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=1024**3)
-    # Ids in one list argument (UsageFilter.assistantIds, allowedModelIds, ...).
-    max_list_length: int = Field(default=100, ge=1, le=100_000)
+    # Items in one list argument (UsageFilter.assistantIds, allowedModelIds, ...). Dashboards
+    # filter by a few thousand users at most, and are built to read such lists well.
+    max_list_length: int = Field(default=5000, ge=1, le=100_000)
     operation_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     # Points per window for a person or an API client: a query costs 1 + cost // 1000.
     rate_limit_points: int = Field(default=5000, ge=0, le=10**9)  # 0 switches limits off

@@ -44,7 +44,7 @@ def build_schema(
     max_tokens: int = 5000,
     max_aliases: int = 30,
     max_cost: int = 25_000,
-    max_list_length: int = 100,
+    max_list_length: int = 5000,
     introspection: bool = True,
 ) -> strawberry.Schema:
     # The rule classes are made once: the validation cache keys on them, and limiters made anew
