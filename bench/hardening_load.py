@@ -41,6 +41,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter[int] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
+    transport_errors: Counter[str] = field(default_factory=Counter)
 
     def see(self, kind: str, reply: httpx.Response, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -63,34 +64,51 @@ async def client(
     index: int, url: str, world: World, tally: Tally, deadline: float, http: httpx.AsyncClient
 ) -> None:
     kind = ("dashboard", "request-log", "ingestion")[index % 3]
-    person = {"Authorization": f"Bearer {world.token}"}
-    gateway = {"Authorization": f"Bearer {world.gateway}"}
     cursor: str | None = None
     for _ in range(MAX_REQUESTS_PER_CLIENT):
         if time.monotonic() >= deadline:
             return
-        now = datetime.now(UTC)
-        started = time.perf_counter()
-        if kind == "dashboard":
-            # a few ranges, as dashboards ask for: mostly cached answers, some computed
-            start = now - timedelta(days=1 + index % 7)
-            variables: dict[str, Any] = {
-                "p": world.project_id,
-                "r": {"from": start.replace(minute=0, second=0, microsecond=0).isoformat(),
-                      "to": now.replace(second=0, microsecond=0).isoformat()},
-            }  # fmt: skip
-            body: dict[str, Any] = {"query": USAGE, "variables": variables}
-            reply = await http.post(f"{url}/graphql", json=body, headers=person)
-        elif kind == "request-log":
-            body = {"query": REQUEST_LOG, "variables": {"p": world.project_id, "after": cursor}}
-            reply = await http.post(f"{url}/graphql", json=body, headers=person)
-            page = (reply.json().get("data") or {}).get("project") or {}
-            info = (page.get("requests") or {}).get("pageInfo") or {}
-            cursor = info.get("endCursor") if info.get("hasNextPage") else None
-        else:
-            body = {"records": records(world.model_id, 20)}
-            reply = await http.post(f"{url}/v1/requests", json=body, headers=gateway)
-        tally.see(kind, reply, time.perf_counter() - started)
+        try:
+            cursor = await one_request(kind, index, url, world, tally, http, cursor)
+        except httpx.TransportError as error:  # counted, and the client goes on
+            tally.transport_errors[type(error).__name__] += 1
+
+
+async def one_request(
+    kind: str,
+    index: int,
+    url: str,
+    world: World,
+    tally: Tally,
+    http: httpx.AsyncClient,
+    cursor: str | None,
+) -> str | None:
+    """One request of ``kind``; the request log's next cursor."""
+    person = {"Authorization": f"Bearer {world.token}"}
+    gateway = {"Authorization": f"Bearer {world.gateway}"}
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    if kind == "dashboard":
+        # a few ranges, as dashboards ask for: mostly cached answers, some computed
+        start = now - timedelta(days=1 + index % 7)
+        variables: dict[str, Any] = {
+            "p": world.project_id,
+            "r": {"from": start.replace(minute=0, second=0, microsecond=0).isoformat(),
+                  "to": now.replace(second=0, microsecond=0).isoformat()},
+        }  # fmt: skip
+        body: dict[str, Any] = {"query": USAGE, "variables": variables}
+        reply = await http.post(f"{url}/graphql", json=body, headers=person)
+    elif kind == "request-log":
+        body = {"query": REQUEST_LOG, "variables": {"p": world.project_id, "after": cursor}}
+        reply = await http.post(f"{url}/graphql", json=body, headers=person)
+        page = (reply.json().get("data") or {}).get("project") or {}
+        info = (page.get("requests") or {}).get("pageInfo") or {}
+        cursor = info.get("endCursor") if info.get("hasNextPage") else None
+    else:
+        body = {"records": records(world.model_id, 20)}
+        reply = await http.post(f"{url}/v1/requests", json=body, headers=gateway)
+    tally.see(kind, reply, time.perf_counter() - started)
+    return cursor
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -158,6 +176,7 @@ async def main(clients: int, seconds: float, workers: int, seed_records: int) ->
                         ),
                     )
                     elapsed = time.monotonic() - started
+                log = server.log()
     total = sum(len(v) for v in tally.latencies.values())
     print(f"{clients} clients, {workers} workers, {elapsed:.1f} s on PostgreSQL + Redis")
     print(f"throughput: {total / elapsed:.0f} requests/s ({total} requests)")
@@ -166,7 +185,9 @@ async def main(clients: int, seconds: float, workers: int, seed_records: int) ->
             f"  {kind:12} {len(values):7} requests  p50 {statistics.median(values) * 1000:7.1f} ms"
             f"  p99 {percentile(values, 0.99) * 1000:7.1f} ms"
         )
-    print(f"statuses: {dict(tally.statuses)}  error codes: {dict(tally.codes) or 'none'}")
+    print(f"statuses: {dict(tally.statuses)}  error codes: {dict(tally.codes) or 'none'}  "
+          f"connection errors: {dict(tally.transport_errors) or 'none'}")  # fmt: skip
+    print(f"server log: {log.count(' ERROR ')} ERROR lines, {log.count('Traceback')} tracebacks")
     print("resident memory per worker (MB) over time:")
     for at, sizes in rss:
         print(f"  t={at:5.1f} s  {sizes}")
