@@ -23,7 +23,6 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLSchema,
     IntValueNode,
     ListValueNode,
@@ -180,7 +179,7 @@ def _list_problem(
 ) -> BadUserInput | None:
     if isinstance(node, VariableNode):
         return _raw_problem(variables.get(node.name.value), type_, path, maximum)
-    nullable = get_nullable_type(type_) if isinstance(type_, GraphQLNonNull) else type_
+    nullable = get_nullable_type(type_)
     if isinstance(nullable, GraphQLList):
         items = node.values if isinstance(node, ListValueNode) else (node,)
         if len(items) > maximum:
@@ -203,7 +202,7 @@ def _list_problem(
 def _raw_problem(
     value: Any, type_: GraphQLInputType, path: str, maximum: int
 ) -> BadUserInput | None:
-    nullable = get_nullable_type(type_) if isinstance(type_, GraphQLNonNull) else type_
+    nullable = get_nullable_type(type_)
     if isinstance(nullable, GraphQLList) and isinstance(value, list):
         if len(value) > maximum:
             return _too_long(path, len(value), maximum)
