@@ -1,93 +1,101 @@
 """The ASGI application: routes, the lifespan that owns start-up, and the GraphQL view."""
 
-import json
-import logging
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
 from comptroller.database import database_answers, tortoise_config
+from comptroller.error_responses import FailureShaping, http_exception_response
+from comptroller.graphql_view import GraphQLView, ViewLimits
 from comptroller.ingestion_route import ingestion_route
-from comptroller.request_ids import request_id_of
+from comptroller.observability import (
+    RequestContext,
+    configure_logging,
+    metrics,
+    sample_database_pool,
+)
+from comptroller.security_headers import SecurityHeaders
 from comptroller.settings import Settings, get_settings
+from comptroller.startup_checks import refuse_an_old_schema, schema_state
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
 from kernel.code_version import code_fingerprint
-from resolvers.authentication import bearer_token
+from kernel.rate_limits import Budget, RateLimiter
 from schema import build_schema
-from schema.context import Context, build_context
-from schema.error_shaping import shape_errors
 from schema.records_json import JsonRecordsReader
-
-logger = logging.getLogger("comptroller")
-
-
-class GraphQLView(GraphQL[Context, None]):
-    """Authenticates the caller, builds the request's typed context, shapes every error."""
-
-    def decode_json(self, data: str | bytes) -> object:
-        # A 1,000-record batch is ~500 kB: orjson reads it in a third of json's time (and
-        # raises a json.JSONDecodeError subclass, which Strawberry answers with a 400).
-        return orjson.loads(data)
-
-    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        # The view parses documents itself before the schema's extensions see them, so its
-        # syntax errors are shaped here; what ErrorShaping already shaped passes unchanged.
-        if result.errors:
-            result.errors = shape_errors(result.errors, request_id_of(request))
-        return await super().process_result(request, result)
-
-    def encode_json(self, data: object) -> bytes:
-        # Several times faster than json.dumps on a dashboard's answer; json.dumps takes what
-        # orjson refuses (integers beyond 64 bits).
-        try:
-            return orjson.dumps(data)
-        except TypeError:
-            return json.dumps(data, separators=(",", ":")).encode()
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        assert isinstance(request, Request)
-        return await build_context(
-            token=bearer_token(request.headers.get("authorization")),
-            policy=request.app.state.policy,
-            cache=request.app.state.cache,
-            request_id=request_id_of(request),
-            request=request,
-        )
 
 
 async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(_: Request) -> Response:
-    if await database_answers():
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "database unavailable"}, status_code=503)
+async def readyz(request: Request) -> Response:
+    """Ready when the database answers and its schema is this code's (checked until it is
+    once: a schema does not fall behind the code that runs on it)."""
+    state = request.app.state
+    if state.schema_current:
+        if await database_answers():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    current = await schema_state(state.database_url)
+    if not current.reachable:
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    if current.pending:
+        body = {"status": "database schema behind", "pending": list(current.pending)}
+        return JSONResponse(body, status_code=503)
+    state.schema_current = True
+    return JSONResponse({"status": "ready"})
+
+
+def cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """Cross-origin access for browser clients on other origins (none by default)."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=[
+                "x-request-id",
+                "retry-after",
+                *(f"x-ratelimit-{n}" for n in ("limit", "remaining", "used", "reset", "resource")),
+            ],
+            max_age=600,
+        )
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
         max_cost=settings.max_query_cost,
+        max_list_length=settings.max_list_length,
+        introspection=settings.introspection,
     )
-    view = GraphQLView(schema, graphql_ide="graphiql")
+    view = GraphQLView(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        limits=ViewLimits(
+            max_body_bytes=settings.max_body_bytes,
+            operation_timeout_seconds=settings.operation_timeout_seconds,
+        ),
+    )
+    statement_timeout_ms = round(settings.operation_timeout_seconds * 1000)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -97,18 +105,41 @@ def create_app(settings: Settings | None = None) -> Starlette:
             f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
             settings.cache_max_entries,
         )
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        window = settings.rate_limit_window_seconds
+        app.state.rate_limiter = RateLimiter(
+            settings.cache_url,
+            settings.cache_namespace,
+            graphql=Budget("graphql", settings.rate_limit_points, window),
+            ingestion=Budget("ingestion", settings.ingestion_rate_limit_records, window),
+        )
+        app.state.database_url = settings.database_url
+        config = tortoise_config(settings.database_url, statement_timeout_ms=statement_timeout_ms)
+        async with RegisterTortoise(app, config=config):
+            app.state.schema_current = (await refuse_an_old_schema(settings.database_url)).current
+            sampler = asyncio.create_task(sample_database_pool())
             try:
                 yield
             finally:
+                sampler.cancel()
                 await app.state.cache.close()
 
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        ingestion_route(JsonRecordsReader(schema._schema), settings.operation_timeout_seconds),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
     return Starlette(
-        routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            ingestion_route(JsonRecordsReader(schema._schema)),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+        routes=routes,
+        middleware=[
+            # Outermost: the request id is fixed before anything can log or fail.
+            Middleware(RequestContext, routes=[route.path for route in routes]),
+            Middleware(SecurityHeaders, asset_sources=settings.graphiql_asset_sources),
+            *cors(settings.cors_origins),
+            # Innermost: its JSON answers get the headers above too.
+            Middleware(FailureShaping),
         ],
+        exception_handlers={HTTPException: http_exception_response},
         lifespan=lifespan,
     )

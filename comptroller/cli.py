@@ -178,20 +178,68 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Migrate the schema first (as init-db does).")
+    ] = False,
 ) -> None:
-    """Serve the GraphQL API (GraphiQL at GET /graphql)."""
+    """Serve the GraphQL API (GraphiQL at GET /graphql). Refuses a database whose schema is
+    behind this version unless --migrate is given; an unreachable database is waited for."""
     import uvicorn
 
-    _settings()
+    from comptroller.observability import logging_config
+
+    settings = _settings()
+    if migrate:
+        asyncio.run(migrate_database(settings.database_url))
+    else:
+        _refuse_an_old_schema(settings)
+    _share_metrics_between_workers()
     uvicorn.run(
         "comptroller.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logging_config(settings.log_level, settings.log_format),
         proxy_headers=True,
     )
+
+
+def _share_metrics_between_workers() -> None:
+    """prometheus_client's multiprocess mode: every worker writes its values under one
+    directory (fresh for this server unless the operator names one), read at each scrape."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = tempfile.mkdtemp(prefix="comptroller-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
+def _refuse_an_old_schema(settings: Settings) -> None:
+    from comptroller.startup_checks import schema_state
+
+    async def state() -> tuple[bool, tuple[str, ...]]:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            found = await schema_state(settings.database_url)
+        finally:
+            await Tortoise.close_connections()
+        return found.reachable, found.pending
+
+    reachable, pending = asyncio.run(state())
+    if not reachable:
+        err.print(
+            f"[yellow]Database {_redacted(settings.database_url)} unreachable: serving anyway; "
+            "/readyz answers 503 until it answers and its schema is current.[/yellow]"
+        )
+    elif pending:
+        from comptroller.startup_checks import behind_message
+
+        err.print(f"[red]{behind_message(pending)}[/red]")
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -1,23 +1,36 @@
 """How Tortoise is configured and how the schema is created or migrated."""
 
+import logging
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate
+from tortoise.migrations.executor import MigrationExecutor
 
+from kernel.outages import is_database_outage
 from models import MODEL_MODULES
 
 MIGRATIONS_MODULE = "models.migrations"
 
 
-def tortoise_config(database_url: str, connection: str = "default") -> dict[str, Any]:
+def tortoise_config(
+    database_url: str, connection: str = "default", statement_timeout_ms: int | None = None
+) -> dict[str, Any]:
     """The Tortoise configuration for one database, with the migrations package.
 
     Tortoise caches compiled statements per connection name, so a process that talks to two
-    backends in turn (the test suite) names each connection after its backend.
+    backends in turn (the test suite) names each connection after its backend. With
+    ``statement_timeout_ms``, PostgreSQL itself cancels a statement that runs longer (the
+    server's guard behind the app's own operation timeout).
     """
+    target: str | dict[str, Any] = _with_busy_timeout(database_url)
+    if statement_timeout_ms is not None and not database_url.startswith("sqlite://"):
+        target = expand_db_url(database_url)
+        settings = target["credentials"].setdefault("server_settings", {})
+        settings["statement_timeout"] = str(statement_timeout_ms)
     return {
-        "connections": {connection: _with_busy_timeout(database_url)},
+        "connections": {connection: target},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -49,9 +62,25 @@ async def migrate_database(database_url: str) -> None:
 
 
 async def database_answers() -> bool:
-    """Whether the default connection answers a trivial query."""
+    """Whether the default connection answers a trivial query (a readiness probe reports; it
+    never raises)."""
     try:
         await connections.get("default").execute_query("SELECT 1")
-    except (OSError, ConnectionError, RuntimeError):
+    except Exception as error:  # noqa: BLE001 - e.g. CannotConnectNowError while it shuts down
+        if not is_database_outage(error):
+            logging.getLogger(__name__).warning("readiness query failed: %r", error)
         return False
     return True
+
+
+async def pending_migrations(database_url: str, connection: str = "default") -> list[str]:
+    """The migrations this code has and the database lacks, oldest first (e.g.
+    ``models.0006_daily_rollups``); empty when the schema is current.
+
+    Ask only once the database answers: Tortoise reads a failing migrations table as "none
+    applied".
+    """
+    apps = tortoise_config(database_url, connection)["apps"]
+    executor = MigrationExecutor(connections.get(connection), apps)
+    steps = await executor.plan()
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]

@@ -9,34 +9,27 @@ then ``RecordsCoercer`` and graphql-core when it declines), authorized by the po
 ``record_requests`` action, stored by ``resolvers.ingestion.recording.record_requests``.
 """
 
-import logging
+import asyncio
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from comptroller.error_responses import app_error_response, unexpected_error_response
 from comptroller.request_ids import request_id_of
-from kernel.errors import AppError, BadUserInput, ErrorCode
+from kernel.errors import AppError, BadUserInput, OperationTimeout
+from kernel.metrics import count_ingested
+from kernel.rate_limits import RateLimiter
 from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import record_requests
 from schema.context import build_context
 from schema.records_json import JsonRecordsReader
 
-logger = logging.getLogger("comptroller.ingestion")
-
 PATH = "/v1/requests"
 # 1,000 records of typical size are ~0.5 MB; records with 100,000-character inputs and
 # outputs can reach 200 MB, which a gateway must split rather than hold in our memory.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-
-_STATUS = {
-    ErrorCode.UNAUTHENTICATED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.BAD_USER_INPUT: 400,
-    ErrorCode.RATE_LIMITED: 429,
-}
 
 
 class BodyTooLarge(BadUserInput):
@@ -44,22 +37,28 @@ class BodyTooLarge(BadUserInput):
         super().__init__("body", f"must be at most {MAX_BODY_BYTES} bytes; send fewer records")
 
 
-def ingestion_route(reader: JsonRecordsReader) -> Route:
+def ingestion_route(reader: JsonRecordsReader, timeout_seconds: float) -> Route:
     async def endpoint(request: Request) -> Response:
         request_id = request_id_of(request)
+        deadline = asyncio.timeout(timeout_seconds)
         try:
-            payload = await _record(request, reader, request_id)
+            # Past the limit the batch is cancelled and rolled back: nothing of it is stored.
+            async with deadline:
+                payload = await _record(request, reader, request_id)
+        except TimeoutError as error:
+            if not deadline.expired():  # a connection's own timeout: an outage
+                return unexpected_error_response(error, request_id, PATH)
+            return app_error_response(OperationTimeout(timeout_seconds, request_id))
         except AppError as error:
-            return _error_response(error)
+            return _with_rate_headers(request, _error_response(error))
         except ClientDisconnect:
             return Response(status_code=400)
-        except Exception:
-            # Logged with the id the client is given, as the GraphQL view does; the client
-            # sees no detail.
-            logger.exception("unexpected error in %s (request %s)", PATH, request_id)
-            failure = AppError("Internal server error.", requestId=request_id)
-            return _json({"errors": [failure.formatted]}, 500)
-        return _json(payload, 200)
+        except Exception as error:  # noqa: BLE001 - shaped and logged, never plain text
+            # A database outage is SERVICE_UNAVAILABLE (the batch was not stored: the gateway
+            # retries it, and idempotency keys make the retry safe); anything else is logged
+            # with the id the client is given, as the GraphQL view does.
+            return unexpected_error_response(error, request_id, PATH)
+        return _with_rate_headers(request, _json(payload, 200))
 
     return Route(PATH, endpoint, methods=["POST"])
 
@@ -74,7 +73,16 @@ async def _record(request: Request, reader: JsonRecordsReader, request_id: str) 
     )
     client = context.authorizer.require_gateway("record_requests")
     records = reader.read_body(await _body(request))
+    limiter: RateLimiter = request.app.state.rate_limiter
+    spending = await limiter.spend(
+        limiter.ingestion, f"api-token:{client.token_id}", max(1, len(records))
+    )
+    if spending is not None:
+        request.state.extra_headers = spending.headers()
+        if not spending.allowed:
+            raise spending.refusal(request_id)
     outcome = await record_requests(client.project_id, client.token_id, records)
+    count_ingested(outcome.accepted, outcome.duplicates)
     return {"accepted": outcome.accepted, "duplicates": outcome.duplicates}
 
 
@@ -93,12 +101,14 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _error_response(error: AppError) -> Response:
-    status = 413 if isinstance(error, BodyTooLarge) else _STATUS.get(error.code, 500)
-    response = _json({"errors": [error.formatted]}, status)
-    if status == 401:
-        response.headers["www-authenticate"] = "Bearer"
+def _with_rate_headers(request: Request, response: Response) -> Response:
+    for name, value in getattr(request.state, "extra_headers", {}).items():
+        response.headers[name] = value
     return response
+
+
+def _error_response(error: AppError) -> Response:
+    return app_error_response(error, 413 if isinstance(error, BodyTooLarge) else None)
 
 
 def _json(content: object, status: int) -> Response:

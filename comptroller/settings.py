@@ -31,6 +31,25 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=25_000, ge=100, le=10_000_000)
     cache_max_entries: int = Field(default=5_000, ge=100, le=10_000_000)
     cache_namespace: str = Field(default="comptroller", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    # Hardening (docs: README "Limits and production posture"). Bodies of POST /graphql:
+    # Apollo Router's and GitHub's order of magnitude; ingestion has its own, larger limit.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=1024**3)
+    # Items in one list argument (UsageFilter.assistantIds, allowedModelIds, ...). Dashboards
+    # filter by a few thousand users at most, and are built to read such lists well.
+    max_list_length: int = Field(default=5000, ge=1, le=100_000)
+    operation_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # Points per window for a person or an API client: a query costs 1 + cost // 1000.
+    rate_limit_points: int = Field(default=5000, ge=0, le=10**9)  # 0 switches limits off
+    rate_limit_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    # Records per window for one API token recording requests (either ingestion route).
+    ingestion_rate_limit_records: int = Field(default=1_000_000, ge=0, le=10**12)
+    graphiql: bool = True
+    introspection: bool = True
+    cors_origins: tuple[str, ...] = ()  # JSON list, e.g. ["https://dashboards.example.com"]
+    # Where GraphiQL's scripts and styles come from, for the Content-Security-Policy; "'self'"
+    # once the app serves them itself.
+    graphiql_asset_sources: str = "https://unpkg.com"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 
 from aiocache import Cache, SimpleMemoryCache
 
+from kernel.metrics import CACHE_LOOKUPS
+from kernel.outages import OutageLog
+
 logger = logging.getLogger(__name__)
 
 # Keys move with the data versions and with every new range a client asks for, so without a
@@ -35,19 +38,29 @@ class ResultCache:
             self._cache = Cache.from_url(url)
             self._cache.namespace = namespace
             self._cache.timeout = REDIS_TIMEOUT_SECONDS
+        # During a Redis outage every request fails to read and write: one line per outage.
+        self._outage = OutageLog(logger, f"cache ({self.backend_name})")
 
     async def get(self, key: str) -> Any:
         try:
-            return await self._cache.get(key)
-        except Exception:
-            logger.warning("cache get failed; reading from the database", exc_info=True)
+            value = await self._cache.get(key)
+        except Exception as error:  # noqa: BLE001 - any backend failure is a miss
+            self._outage.failed(error, "reading from the database instead")
+            CACHE_LOOKUPS.labels("error").inc()
             return None
+        if self._outage.failing:
+            self._outage.recovered()
+        CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
+        return value
 
     async def set(self, key: str, value: Any, ttl_seconds: int) -> None:
         try:
             await self._cache.set(key, value, ttl=ttl_seconds)
-        except Exception:
-            logger.warning("cache set failed; result not cached", exc_info=True)
+        except Exception as error:  # noqa: BLE001 - a write the cache drops costs only time
+            self._outage.failed(error, "results not cached")
+            return
+        if self._outage.failing:
+            self._outage.recovered()
 
     async def answers(self) -> bool:
         key = "readiness-probe"

@@ -14,6 +14,11 @@ class ErrorCode(StrEnum):
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Added to the contract's codes: a dependency (the database) cannot answer right now;
+    # the same request may succeed after ``extensions.retryAfter`` seconds.
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # Added: the operation ran past the configured time limit and was cancelled.
+    TIMEOUT = "TIMEOUT"
 
 
 class AppError(GraphQLError):
@@ -63,3 +68,27 @@ class QueryTooComplex(AppError):
 
 class RateLimited(AppError):
     code = ErrorCode.RATE_LIMITED
+
+
+class ServiceUnavailable(AppError):
+    """The database cannot answer now (down, restarting, not migrated): retry later."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, retry_after_seconds: int, request_id: str) -> None:
+        super().__init__(
+            "The service is temporarily unavailable; retry shortly.",
+            retryAfter=retry_after_seconds,
+            requestId=request_id,
+        )
+
+
+class OperationTimeout(AppError):
+    code = ErrorCode.TIMEOUT
+
+    def __init__(self, limit_seconds: float, request_id: str) -> None:
+        super().__init__(
+            f"The operation ran longer than the limit of {limit_seconds:g} s and was cancelled.",
+            limitSeconds=limit_seconds,
+            requestId=request_id,
+        )

@@ -9,6 +9,7 @@ from kernel.authorization import Authorizer, Policy
 from kernel.cache import ResultCache
 from kernel.errors import Unauthenticated
 from kernel.principals import Principal
+from kernel.rate_limits import RateLimiter
 from resolvers.authentication import authenticate
 from resolvers.dashboards.figure_cache import Aggregator
 from resolvers.loaders import Loaders
@@ -21,6 +22,7 @@ class Context:
     cache: ResultCache
     request_id: str
     loaders: Loaders = field(default_factory=Loaders)
+    rate_limiter: RateLimiter | None = None  # None: nothing is rate limited
     aggregator: Aggregator = field(init=False)
 
     def __post_init__(self) -> None:
@@ -37,6 +39,7 @@ async def build_context(
     cache: ResultCache,
     request_id: str,
     request: Request | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Context:
     """Authenticate the bearer token (if any) and give the request its own context.
 
@@ -55,4 +58,5 @@ async def build_context(
         authorizer=Authorizer(policy, principal, failure),
         cache=cache,
         request_id=request_id,
+        rate_limiter=rate_limiter,
     )

@@ -3,6 +3,8 @@
 - ``AppError``s (raised on purpose) pass as they are.
 - Errors in the document or variables (parse, validation, coercion: they carry no path)
   become ``BAD_USER_INPUT``, or ``QUERY_TOO_COMPLEX`` when a limit refused the document.
+- A database that cannot answer (down, restarting, not migrated) is ``SERVICE_UNAVAILABLE``
+  with ``retryAfter`` and the request id, logged once per outage.
 - Anything else is a bug: logged with the request id, shown as ``INTERNAL_SERVER_ERROR``
   with that id and no detail.
 """
@@ -14,7 +16,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from kernel.errors import AppError, ErrorCode
+from kernel.errors import AppError, ErrorCode, ServiceUnavailable
+from kernel.outages import DATABASE_OUTAGES, RETRY_AFTER_SECONDS, is_database_outage
 
 logger = logging.getLogger("kernel.errors")
 
@@ -44,6 +47,17 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, AppError) or (error.extensions or {}).get("code"):
         return error
+    if original is not None and is_database_outage(original):
+        DATABASE_OUTAGES.failed(original, "requests answer SERVICE_UNAVAILABLE")
+        unavailable = ServiceUnavailable(RETRY_AFTER_SECONDS, request_id)
+        return GraphQLError(
+            unavailable.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=unavailable.extensions,
+        )
     if error.path is None and (original is None or not _is_bug(original)):
         message = _SUGGESTION.sub("", error.message)
         code = (

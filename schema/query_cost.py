@@ -11,20 +11,24 @@ cached without their variables).
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeInfo,
     ValidationContext,
     ValidationRule,
     get_named_type,
 )
+from graphql.utilities import get_operation_ast
 
 from resolvers.arguments import MAX_PAGE_SIZE
 
@@ -47,6 +51,20 @@ def cost_rule(max_cost: int) -> type[ValidationRule]:
                 )
 
     return QueryCost
+
+
+def operation_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> int:
+    """The cost of the operation a request runs (what the rate limiter charges for)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
+    return _selection_cost(context, operation.selection_set, root, set())
 
 
 def _selection_cost(

@@ -58,7 +58,8 @@ class ResponseCaching(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
-        key = await self._key()
+        # An extension before this one has answered already (a limit refused the operation).
+        key = None if execution.result is not None else await self._key()
         if key is None:
             yield
             return

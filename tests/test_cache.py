@@ -78,4 +78,6 @@ async def test_a_redis_that_is_down_costs_speed_not_answers(
     backend: Backend, tmp_path: Path
 ) -> None:
     log = await check_read_your_writes(backend, tmp_path, "redis://127.0.0.1:1/0")
-    assert "cache get failed" in log
+    # one line per worker for the whole outage, not a traceback per request
+    assert 1 <= log.count("cache (redis) unavailable") <= 2
+    assert "Traceback" not in log

@@ -9,6 +9,7 @@ from strawberry.types.arguments import InputContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.utils.str_converters import to_camel_case
 
+from kernel.metrics import count_ingested
 from resolvers.ingestion.record import Id, RecordInput, record_fields
 from resolvers.ingestion.recording import record_requests
 from schema.context import Info
@@ -88,4 +89,5 @@ class IngestionMutation:
     ) -> RecordRequestsPayload:
         client = info.context.authorizer.require_client()
         outcome = await record_requests(client.project_id, client.token_id, records)
+        count_ingested(outcome.accepted, outcome.duplicates)
         return RecordRequestsPayload(accepted=outcome.accepted, duplicates=outcome.duplicates)

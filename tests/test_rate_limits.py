@@ -1,0 +1,149 @@
+"""Rate limits per caller (issue 13): a cost-weighted point budget per window, shared by every
+worker and replica through Redis, refused with RATE_LIMITED and its reset time, whole again
+after the reset; ingestion has its own budget; a failing Redis lets calls through."""
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kernel.rate_limits import Budget, RateLimiter
+from models import ProjectRole
+from tests.support.backends import REDIS_URL, Backend
+from tests.support.factories import (
+    grant,
+    make_api_token,
+    make_model,
+    make_project,
+    make_user,
+    unique,
+)
+from tests.support.live_server import live_server, server_env
+
+VIEWER = {"query": "{ viewer { id } }"}
+RECORD = """
+mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted duplicates } }"""
+
+
+async def test_a_budget_is_spent_refused_then_whole_after_its_reset() -> None:
+    budget = Budget("graphql", points=3, window_seconds=1)
+    limiter = RateLimiter("memory://", "test", graphql=budget, ingestion=budget)
+    spent = [await limiter.spend(budget, "user:1", 1) for _ in range(3)]
+    assert [s.allowed for s in spent if s] == [True, True, True]
+    refused = await limiter.spend(budget, "user:1", 1)
+    assert refused is not None
+    assert not refused.allowed
+    assert refused.remaining == 0
+    refusal = refused.refusal("req-1")
+    assert refusal.extensions is not None
+    assert refusal.extensions["code"] == "RATE_LIMITED"
+    assert refusal.extensions["retryAfter"] == 1
+    assert datetime.fromisoformat(refusal.extensions["resetAt"]) > datetime.now(UTC)
+    # another caller has a budget of their own
+    other = await limiter.spend(budget, "user:2", 3)
+    assert other is not None
+    assert other.allowed
+    await asyncio.sleep(refused.reset_at - time.time() + 0.05)
+    again = await limiter.spend(budget, "user:1", 1)
+    assert again is not None
+    assert again.allowed
+    assert again.remaining == 2
+
+
+async def test_a_failing_redis_lets_calls_through_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    budget = Budget("graphql", points=1, window_seconds=60)
+    limiter = RateLimiter("redis://127.0.0.1:1/0", "test", graphql=budget, ingestion=budget)
+    with caplog.at_level(logging.WARNING, logger="kernel.rate_limits"):
+        spent = [await limiter.spend(budget, "user:1", 1) for _ in range(20)]
+    assert spent == [None] * 20  # not counted: allowed
+    assert caplog.text.count("rate-limit counters (redis) unavailable") == 1
+    assert "Traceback" not in caplog.text
+
+
+def record(model_id: int) -> dict[str, Any]:
+    return {
+        "externalId": unique("rl"),
+        "createdAt": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        "status": "SUCCESS",
+        "durationMs": 5,
+        "modelId": str(model_id),
+        "inputTokens": 10,
+        "outputTokens": 5,
+    }
+
+
+async def wait_for_ready(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url) as http:
+        for _ in range(100):
+            if (await http.get("/readyz")).status_code == 200:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} not ready")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_two_replicas_share_one_budget_through_redis(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # given two servers on one database and one Redis namespace, 6 points per 2 s
+    user, token = await make_user()
+    project = await make_project()
+    await grant(user, project, ProjectRole.PROJECT_MEMBER)
+    model = await make_model()
+    _, gateway = await make_api_token(project)
+    env = server_env(
+        backend.database_url,
+        REDIS_URL,
+        rate_limit_points="6",
+        rate_limit_window_seconds="2",
+        ingestion_rate_limit_records="5",
+    )
+    person = {"Authorization": f"Bearer {token}"}
+    client = {"Authorization": f"Bearer {gateway}"}
+    async with (
+        live_server(env, tmp_path) as a,
+        live_server(env, tmp_path) as b,
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        await wait_for_ready(a.url)
+        await wait_for_ready(b.url)
+        # when the person spends three points on each
+        for url in (a.url, b.url, a.url, b.url, a.url, b.url):
+            reply = await http.post(f"{url}/graphql", json=VIEWER, headers=person)
+            assert reply.status_code == 200, reply.text
+        assert reply.headers["x-ratelimit-remaining"] == "0"
+        # then the seventh is refused by either, with its reset time
+        refused = await http.post(f"{a.url}/graphql", json=VIEWER, headers=person)
+        assert refused.status_code == 429
+        (error,) = refused.json()["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["extensions"]["limit"] == 6
+        assert int(refused.headers["retry-after"]) >= 1
+        reset_at = datetime.fromisoformat(error["extensions"]["resetAt"])
+
+        # and ingestion spends from a budget of its own: 5 records, then a refusal
+        recorded = await http.post(
+            f"{a.url}/graphql",
+            json={"query": RECORD, "variables": {"r": [record(model.id) for _ in range(5)]}},
+            headers=client,
+        )
+        assert recorded.json()["data"]["recordRequests"]["accepted"] == 5
+        over = await http.post(
+            f"{b.url}/v1/requests", json={"records": [record(model.id)]}, headers=client
+        )
+        assert over.status_code == 429
+        assert over.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert over.headers["x-ratelimit-resource"] == "ingestion"
+
+        # and after the reset the person's budget is whole again
+        await asyncio.sleep(max(0.0, (reset_at - datetime.now(UTC)).total_seconds()) + 0.2)
+        again = await http.post(f"{b.url}/graphql", json=VIEWER, headers=person)
+        assert again.status_code == 200, again.text
+        assert again.headers["x-ratelimit-remaining"] == "5"
