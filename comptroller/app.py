@@ -16,6 +16,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
+from comptroller.admission_route import admission_route
 from comptroller.database import database_answers, tortoise_config
 from comptroller.ingestion_route import ingestion_route
 from comptroller.request_ids import request_id_of
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             ingestion_route(RecordsCoercer(schema._schema)),
+            admission_route(),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -15,6 +15,7 @@ from kernel.errors import BadUserInput
 from kernel.raw_sql import Statement, rows_source
 from models import Request, RequestStatus
 from resolvers.arguments import NANOS_PER_USD
+from resolvers.budgets.thresholds import record_crossings
 from resolvers.data_versions import bump_version
 from resolvers.rollups import add_new_requests, add_requests_from
 
@@ -118,6 +119,7 @@ class RecordOutcome:
 class _Row:
     values: tuple[object, ...]  # REQUEST_COLUMNS
     external_id: str
+    created_at: datetime
 
 
 async def record_requests(
@@ -138,6 +140,8 @@ async def record_requests(
     unique.sort(key=lambda row: row.external_id)
     async with in_transaction() as connection:
         stored = await store_rows(connection, project_id, unique)
+        # Threshold crossings are decided here, once, with the spend this batch adds.
+        await record_crossings(connection, project_id, (row.created_at for row in stored))
     return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
 
 
@@ -352,7 +356,7 @@ def _row(
         record.input if keep_content else None, record.output if keep_content else None,
         record.error_message,
     )  # fmt: skip
-    return _Row(values=values, external_id=record.external_id)
+    return _Row(values=values, external_id=record.external_id, created_at=p.created_at)
 
 
 def _first_of_each(rows: list[_Row]) -> list[_Row]:

@@ -1,0 +1,36 @@
+"""Admission through the shared cache.
+
+A key holds the project, both versions of ``resolvers.data_versions`` (the catalog's moves
+with every settings, assistant or model change; the project's with every batch recorded) and
+the question. So a settings change, or a batch that brings the month's spend to the budget,
+shows on the next call on every worker and replica, and a repeated call costs the token
+check, one version read and one cache read. An answer is kept no later than the end of the
+budget month it was decided in.
+"""
+
+from datetime import UTC, datetime
+
+from kernel.cache import ResultCache
+from resolvers.admission.decision import Admission, decide_admission
+from resolvers.data_versions import current_versions
+
+# Keys move with the versions; the TTL only frees memory.
+TTL_SECONDS = 600
+
+
+async def admission(
+    cache: ResultCache, project_id: int, model_id: int, assistant_id: int | None
+) -> Admission:
+    now = datetime.now(UTC)
+    versions = await current_versions(project_id)
+    key = (
+        f"admission:{project_id}:{versions.catalog}:{versions.data}:{model_id}:{assistant_id or 0}"
+    )
+    cached = await cache.get(key)
+    if cached is not None:
+        answer = Admission.decoded(cached)
+        if now < answer.valid_until:
+            return answer
+    answer = await decide_admission(project_id, model_id, assistant_id, now)
+    await cache.set(key, answer.encoded(), TTL_SECONDS)
+    return answer
