@@ -4,6 +4,7 @@ expired token, or a role taken away, stops working on the very next request."""
 from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
+from tortoise.expressions import Q
 
 from kernel.errors import Unauthenticated
 from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
@@ -65,7 +66,7 @@ async def _authenticate_user(digest: str, now: datetime) -> UserPrincipal:
         now,
     )
     last_used_at = token_field.to_python_value(row["last_used_at"])
-    await _touch(PersonalAccessToken, int(row["id"]), last_used_at, now)
+    await touch(PersonalAccessToken, int(row["id"]), last_used_at, now)
     return UserPrincipal(
         id=int(row["user_id"]),
         email=row["email"],
@@ -84,7 +85,7 @@ async def _authenticate_client(digest: str, now: datetime) -> ApiClientPrincipal
     if row is None or not hashes_match(row.secret_hash, digest):
         raise Unauthenticated("Unknown token.")
     _refuse_unusable(row.revoked_at, row.expires_at, now)
-    await _touch(ApiToken, row.id, row.last_used_at, now)
+    await touch(ApiToken, row.id, row.last_used_at, now)
     return ApiClientPrincipal(token_id=row.id, project_id=row.project_id)
 
 
@@ -97,11 +98,19 @@ def _refuse_unusable(
         raise Unauthenticated("This token has expired.")
 
 
-async def _touch(
+async def touch(
     model: type[PersonalAccessToken] | type[ApiToken],
     token_id: int,
     last_used_at: datetime | None,
     now: datetime,
-) -> None:
-    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
-        await model.filter(id=token_id).update(last_used_at=now)
+) -> bool:
+    """Keep ``lastUsedAt`` to the minute with at most one write per token a minute, shared
+    by every worker and replica: the UPDATE is issued only when the value read is stale, and
+    its WHERE checks the value again, so of the workers that read the same stale value only
+    the first to take the row writes (PostgreSQL re-evaluates the WHERE after the lock wait;
+    SQLite writes one at a time). Whether this call wrote."""
+    if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
+        return False
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    updated = await model.filter(stale, id=token_id).update(last_used_at=now)
+    return bool(updated)
