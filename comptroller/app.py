@@ -20,6 +20,7 @@ from comptroller.admission_route import admission_route
 from comptroller.database import database_answers, tortoise_config
 from comptroller.ingestion_route import ingestion_route
 from comptroller.request_ids import request_id_of
+from comptroller.schedules import background_jobs, scheduled
 from comptroller.settings import Settings, get_settings
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
@@ -98,7 +99,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
             settings.cache_max_entries,
         )
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            scheduled(background_jobs(settings)),
+        ):
             try:
                 yield
             finally:

@@ -177,6 +177,9 @@ def serve(
     """Serve the GraphQL API (GraphiQL at GET /graphql)."""
     import uvicorn
 
+    # The workers read it: budget alerts are never POSTed to the service itself.
+    os.environ["COMPTROLLER_SERVE_PORT"] = str(port)
+    get_settings.cache_clear()
     _settings()
     uvicorn.run(
         "comptroller.app:create_app",

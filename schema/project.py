@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from models import Project as ProjectRow
+from resolvers.alerts.listing import attempts_of, deliveries_page
 from resolvers.arguments import BIG_ID_MAX, page_size, parse_id
 from resolvers.budgets.months import BudgetMonth, month_of, parse_month
 from resolvers.budgets.spend import cached_spend
@@ -33,6 +34,7 @@ from schema.request import Request, RequestConnection
 from schema.request_filter import RequestFilterInput
 from schema.usage import ProjectUsage, TokenUsage
 from schema.user_activity import UserActivity
+from schema.webhook_delivery import WebhookDelivery, WebhookDeliveryStatus
 
 
 @strawberry.type(name="Project")
@@ -164,3 +166,22 @@ class Project:
         filters = (filter or AuditLogFilter()).validated()
         page = await audit_page(self.row_id, page_size(first), after, filters)
         return Connection.from_page(page, AuditEvent.from_model)
+
+    @strawberry.field(
+        extensions=project("read_settings"),
+        description="Budget alerts sent to the webhook, newest first, with every attempt.",
+    )
+    async def webhook_deliveries(
+        self,
+        first: int | None = 50,
+        after: str | None = None,
+        status: WebhookDeliveryStatus | None = None,
+    ) -> Connection[WebhookDelivery]:
+        size = page_size(first)
+        page = await deliveries_page(
+            self.row_id, size, after, None if status is None else status.value
+        )
+        attempts = await attempts_of([row.id for row in page.rows])
+        return Connection.from_page(
+            page, lambda row: WebhookDelivery.from_model(row, attempts[row.id])
+        )

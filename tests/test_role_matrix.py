@@ -153,6 +153,13 @@ OPERATIONS = [
         ADMINS,
     ),
     Operation(
+        "Project.webhookDeliveries",
+        "query($id: ID!) { project(id: $id) { webhookDeliveries { totalCount "
+        "edges { node { status attempts { statusCode } } } } } }",
+        project_id,
+        ADMINS,
+    ),
+    Operation(
         "admission",
         "query($m: ID!, $a: ID) { admission(modelId: $m, assistantId: $a) { allowed reason } }",
         lambda w: {"m": str(w.model.id), "a": str(w.active_assistant.id)},
