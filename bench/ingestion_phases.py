@@ -30,6 +30,7 @@ from bench.ingestion_data import (
 from comptroller.settings import REPOSITORY_ROOT
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
+from resolvers.budgets.thresholds import record_crossings
 from resolvers.ingestion.recording import (
     FUTURE_TOLERANCE,
     _first_of_each,
@@ -138,6 +139,7 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
             "_parse",
             "_resolve (lookups + rows)",
             "store_rows (COPY or INSERT, data version, rollups)",
+            "record_crossings (budget thresholds)",
             "commit",
         )
     }
@@ -154,6 +156,8 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         rows.sort(key=lambda row: row.external_id)
         async with in_transaction() as connection:
             stored = await store_rows(connection, project_id, rows)
+            marks.append(time.perf_counter())
+            await record_crossings(connection, project_id, (row.created_at for row in stored))
             marks.append(time.perf_counter())
         marks.append(time.perf_counter())
         assert len(stored) == len(records)

@@ -101,7 +101,7 @@ async def _claim(client: BaseDBAsyncClient, now: datetime, limit: int) -> list[i
     lease, due, first = bind_marks(client, 3)
     lock = " FOR UPDATE SKIP LOCKED" if client.capabilities.dialect == "postgres" else ""
     rows = await client.execute_query_dict(
-        f"UPDATE webhook_deliveries SET next_attempt_at = {lease} WHERE id IN ("  # noqa: S608
+        f"UPDATE webhook_deliveries SET next_attempt_at = {lease} WHERE id IN ("
         f"SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= "
         f"{due} ORDER BY next_attempt_at, id LIMIT {first}{lock}) RETURNING id",
         [now + LEASE, now, limit],

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import bind_marks
-from models import BudgetThresholdCrossing, ProjectSettings
+from models import ProjectSettings
 from resolvers.alerts.outbox import enqueue_alert
 from resolvers.arguments import NANOS_PER_USD
 from resolvers.budgets.months import BudgetMonth, months_between
@@ -26,6 +26,7 @@ from resolvers.budgets.status import reached
 from resolvers.governance.audit import record_event
 
 THRESHOLD_EVENT = "budget.threshold_reached"
+_THRESHOLDS = ProjectSettings._meta.fields_map["budget_alert_thresholds"]
 
 
 async def record_crossings(
@@ -33,25 +34,25 @@ async def record_crossings(
 ) -> int:
     """Record the thresholds the batch's months have newly reached; how many. ``created_at``
     holds the instants of the requests the batch stored (read only if there is a budget)."""
-    settings = (
-        await ProjectSettings.filter(project_id=project_id)
-        .using_db(connection)
-        .first()
-        .values("timezone", "monthly_budget_nanos", "budget_alert_thresholds", "alert_webhook_url")
+    # Raw SQL: this runs in every ingest transaction, and the ORM's query building cost
+    # more than the database's answer.
+    (mark,) = bind_marks(connection, 1)
+    _, rows = await connection.execute_query(
+        "SELECT timezone, monthly_budget_nanos, budget_alert_thresholds, alert_webhook_url "
+        f"FROM project_settings WHERE project_id = {mark} AND monthly_budget_nanos IS NOT NULL",
+        [project_id],
     )
-    if settings is None or settings["monthly_budget_nanos"] is None:
+    if not rows:
         return 0
-    thresholds = tuple(float(t) for t in settings["budget_alert_thresholds"] or ())
-    if not thresholds:
-        return 0
-    instants = list(created_at)
+    zone, budget, raw_thresholds, webhook_url = tuple(rows[0])
+    thresholds = tuple(float(t) for t in _THRESHOLDS.to_python_value(raw_thresholds) or ())
+    instants = list(created_at) if thresholds else []
     if not instants:
         return 0
-    budget: int = settings["monthly_budget_nanos"]
     recorded = 0
-    for month in months_between(min(instants), max(instants), settings["timezone"]):
+    for month in months_between(min(instants), max(instants), str(zone)):
         recorded += await _record_month(
-            connection, project_id, month, thresholds, budget, settings["alert_webhook_url"]
+            connection, project_id, month, thresholds, int(budget), webhook_url
         )
     return recorded
 
@@ -64,12 +65,13 @@ async def _record_month(
     budget: int,
     webhook_url: str | None,
 ) -> int:
-    rows = (
-        await BudgetThresholdCrossing.filter(project_id=project_id, month=month.label)
-        .using_db(connection)
-        .values_list("threshold", flat=True)
+    project, label = bind_marks(connection, 2)
+    _, rows = await connection.execute_query(
+        "SELECT threshold FROM budget_threshold_crossings "
+        f"WHERE project_id = {project} AND month = {label}",
+        [project_id, month.label],
     )
-    known = {float(str(threshold)) for threshold in rows}
+    known = {float(row[0]) for row in rows}
     pending = tuple(t for t in thresholds if t not in known)
     if not pending:
         return 0
@@ -113,9 +115,9 @@ async def _insert_crossing(
     budget: int,
 ) -> bool:
     """Whether this transaction is the one that recorded the crossing."""
-    marks = ", ".join(bind_marks(connection, 6))  # placeholders only: nothing to inject
+    marks = ", ".join(bind_marks(connection, 6))
     rows = await connection.execute_query_dict(
-        "INSERT INTO budget_threshold_crossings "  # noqa: S608
+        "INSERT INTO budget_threshold_crossings "
         f"(project_id, month, threshold, spent_nanos, budget_nanos, at) VALUES ({marks}) "
         "ON CONFLICT (project_id, month, threshold) DO NOTHING RETURNING id",
         [project_id, month.label, threshold, spent, budget, datetime.now(UTC)],
