@@ -3,15 +3,19 @@ thresholds reached, a run-rate forecast; each crossing audited exactly once per 
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from models import AiModel, AuditEvent, BudgetThresholdCrossing, Project, ProjectRole, Request
 from resolvers.budgets.months import BudgetMonth, month_of, months_between
 from resolvers.budgets.status import forecast, reached
+from tests.backends import Backend
 from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
 from tests.graphql_client import GraphQLClient
+from tests.replicas import replica
 
 BUDGET = """
 query($p: ID!, $month: String) {
@@ -263,6 +267,35 @@ async def test_each_threshold_is_audited_once_a_month_under_concurrent_batches(
         (None, month, 100.0),
     ]
     assert all(e.details["spent"] >= e.details["threshold"] / 100 for e in events)  # type: ignore[index]
+
+
+async def test_each_threshold_is_audited_once_when_two_servers_record_together(
+    api: GraphQLClient, backend: Backend, workdir: Path
+) -> None:
+    # given a $1 budget, and batches sent to two server processes at once
+    project = await make_project(monthly_budget_nanos=10**9, budget_alert_thresholds=[25, 75])
+    model = await make_model()
+    _, secret = await make_api_token(project)
+    now = datetime.now(UTC) - timedelta(seconds=5)
+    batches = [[record(model, now, 0.05) for _ in range(4)] for _ in range(10)]  # $2.00
+
+    # when
+    async with replica(backend, workdir) as url, httpx.AsyncClient(base_url=url) as http:
+        other = GraphQLClient(http)
+        responses = await asyncio.gather(
+            *((api if i % 2 else other)(RECORD, {"r": b}, secret) for i, b in enumerate(batches))
+        )
+
+    # then
+    for response in responses:
+        response.ok()
+    month = month_of(now, "UTC").label
+    events = await AuditEvent.filter(project_id=project.id, action="budget.threshold_reached")
+    reached_once = (
+        sorted((e.details or {})["month"] for e in events),
+        sorted((e.details or {})["threshold"] for e in events),
+    )
+    assert reached_once == ([month, month], [25.0, 75.0])
 
 
 async def test_a_threshold_is_audited_in_each_month_that_reaches_it(api: GraphQLClient) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from models import AuditEvent, Project, ProjectRole, ProjectSettings, User
-from tests.factories import grant, make_model, make_project, make_user
+from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
 from tests.graphql_client import GraphQLClient
 from tests.snapshots import snapshot
 
@@ -27,6 +27,9 @@ CREATE_TOKEN = """
 mutation($p: ID!, $at: DateTime) {
   createApiToken(projectId: $p, name: "gw", expiresAt: $at) { apiToken { id } }
 }"""
+RECORD = """
+mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted } }"""
+ADMISSION = "query($m: ID!) { admission(modelId: $m) { allowed reason } }"
 DEFAULTS = {
     "timezone": "UTC",
     "monthlyBudget": None,
@@ -248,3 +251,26 @@ async def test_the_timezone_is_the_default_of_the_dashboards(api: GraphQLClient)
     # then the local days start at 18:30 UTC
     starts = [bucket["start"] for bucket in data["project"]["usage"]["timeline"]]
     assert starts == ["2026-02-28T18:30:00+00:00", "2026-03-01T18:30:00+00:00"]
+
+
+async def test_allowed_models_act_through_admission_and_recording_refuses_none(
+    api: GraphQLClient,
+) -> None:
+    # given a project that allows one model only
+    project, _, token = await project_with_admin()
+    allowed, other = await make_model(), await make_model()
+    await update(api, project, token, allowedModelIds=[str(allowed.id)])
+    _, secret = await make_api_token(project)
+    record = {
+        "externalId": unique("r"), "createdAt": datetime.now(UTC).isoformat(),
+        "status": "SUCCESS", "durationMs": 5, "modelId": str(other.id), "inputTokens": 1,
+        "outputTokens": 1,
+    }  # fmt: skip
+
+    # when
+    recorded = await api(RECORD, {"r": [record]}, secret)
+    asked = await api(ADMISSION, {"m": str(other.id)}, secret)
+
+    # then
+    assert recorded.ok()["recordRequests"] == {"accepted": 1}
+    assert asked.ok()["admission"] == {"allowed": False, "reason": "MODEL_NOT_ALLOWED"}

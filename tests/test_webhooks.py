@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -18,6 +19,7 @@ from resolvers.alerts.delivery import SenderConfig, deliver_due, refused_destina
 from tests.backends import Backend
 from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
 from tests.graphql_client import GraphQLClient
+from tests.replicas import replica
 from tests.webhook_receiver import Receiver
 
 SET_WEBHOOK = """
@@ -176,6 +178,23 @@ async def test_two_senders_never_send_the_same_alert(backend: Backend, receiver:
     sent = Counter(hit.headers["x-comptroller-delivery"] for hit in receiver.received)
     assert sent == Counter({str(d.id): 1 for d in deliveries})
     assert await WebhookAttempt.filter(delivery__project_id=project.id).count() == 10
+
+
+async def test_two_serving_processes_never_send_the_same_alert(
+    backend: Backend, receiver: Receiver, workdir: Path
+) -> None:
+    # given twenty alerts due now, and two servers polling: the suite's and a fast replica
+    project = await project_with_webhook(receiver.url)
+    deliveries = await pending(project, datetime.now(UTC), 20)
+
+    # when both send what is due
+    async with replica(backend, workdir, {"COMPTROLLER_WEBHOOK_POLL_SECONDS": "0.1"}):
+        await receiver.wait_for(20, seconds=30)
+        await asyncio.sleep(1)  # time enough for a second sender to repeat one
+
+    # then
+    sent = Counter(hit.headers["x-comptroller-delivery"] for hit in receiver.received)
+    assert sent == Counter({str(d.id): 1 for d in deliveries})
 
 
 async def test_after_24_hours_of_failures_it_is_given_up_and_audited(
