@@ -1,9 +1,9 @@
 """Sending the outbox: claim what is due, POST it signed, keep every attempt.
 
-- A round claims up to ``limit`` due deliveries by pushing their next attempt a lease into
-  the future, in one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite writes one
-  at a time): a delivery is sent by one sender at a time, across workers and replicas, and a
-  sender that dies mid-send only delays it by the lease (at least once, never lost).
+- A round claims due deliveries one at a time, each by pushing its next attempt a lease
+  into the future in one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
+  writes one at a time): a delivery is sent by one sender at a time, across workers and
+  replicas, and a sender that dies mid-send only delays it by the lease (at least once).
 - Each POST carries ``X-Comptroller-Signature: t=<unix seconds>,v1=<hex>``, the HMAC-SHA256
   of ``"<t>.<body>"`` under the project's current secret, and ``X-Comptroller-Delivery``
   (the same on every retry: receivers drop repeats by it).
@@ -84,16 +84,20 @@ async def deliver_due(
     """One round: send what is due; how many were attempted."""
     client = connection or connections.get("default")
     now = now or datetime.now(UTC)
-    claimed = await _claim(client, now, limit)
-    if not claimed:
-        return 0
     make_client = transport or (
         lambda: httpx.AsyncClient(follow_redirects=False, timeout=config.timeout_seconds)
     )
+    claimed = await _claim(client, now, 1)
+    if not claimed:  # the rule: a round finds nothing due, and opens no HTTP client
+        return 0
+    attempted = 0
     async with make_client() as http:
-        for delivery_id in claimed:
-            await _attempt(client, http, config, delivery_id, now)
-    return len(claimed)
+        # One claim per send: each lease covers one POST, however slow the others were.
+        while claimed:
+            await _attempt(client, http, config, claimed[0], now)
+            attempted += 1
+            claimed = await _claim(client, now, 1) if attempted < limit else []
+    return attempted
 
 
 async def _claim(client: BaseDBAsyncClient, now: datetime, limit: int) -> list[int]:

@@ -20,7 +20,7 @@ from kernel.raw_sql import bind_marks
 from models import ProjectSettings
 from resolvers.alerts.outbox import enqueue_alert
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.budgets.months import BudgetMonth, months_between
+from resolvers.budgets.months import BudgetMonth, month_of, months_between
 from resolvers.budgets.spend import spent_nanos
 from resolvers.budgets.status import reached
 from resolvers.governance.audit import record_event
@@ -50,7 +50,7 @@ async def record_crossings(
     if not instants:
         return 0
     recorded = 0
-    for month in months_between(min(instants), max(instants), str(zone)):
+    for month in _months_holding(instants, str(zone)):
         recorded += await _record_month(
             connection, project_id, month, thresholds, int(budget), webhook_url
         )
@@ -123,3 +123,12 @@ async def _insert_crossing(
         [project_id, month.label, threshold, spent, budget, datetime.now(UTC)],
     )
     return bool(rows)
+
+
+def _months_holding(instants: list[datetime], zone: str) -> list[BudgetMonth]:
+    """The months holding the batch's requests: those from the first to the last, unless
+    the batch spans more than a few (a backfill), when only the months that hold one."""
+    months = months_between(min(instants), max(instants), zone)
+    if len(months) <= 3:
+        return months
+    return sorted({month_of(instant, zone) for instant in instants}, key=lambda m: m.label)
