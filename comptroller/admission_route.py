@@ -49,6 +49,7 @@ async def admission_endpoint(request: Request) -> Response:
             client.project_id,
             parse_id(model, "modelId"),
             None if assistant is None else parse_id(assistant, "assistantId"),
+            client.versions,
         )
     except AppError as error:
         return error_response(error)

@@ -38,7 +38,7 @@ async def admission_for(info: Info, model_id: str, assistant_id: str | None) -> 
     client = info.context.authorizer.require_gateway("check_admission")
     model = parse_id(model_id, "modelId")
     assistant = None if assistant_id is None else parse_id(assistant_id, "assistantId")
-    return await admission(info.context.cache, client.project_id, model, assistant)
+    return await admission(info.context.cache, client.project_id, model, assistant, client.versions)
 
 
 @strawberry.type

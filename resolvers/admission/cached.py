@@ -4,8 +4,8 @@ A key holds the project, both versions of ``resolvers.data_versions`` (the catal
 with every settings, assistant or model change; the project's with every batch recorded) and
 the question. So a settings change, or a batch that brings the month's spend to the budget,
 shows on the next call on every worker and replica, and a repeated call costs the token
-check, one version read and one cache read. An answer is kept no later than the end of the
-budget month it was decided in.
+check (whose statement reads the versions too) and one cache read. An answer is kept no
+later than the end of the budget month it was decided in.
 """
 
 from datetime import UTC, datetime
@@ -19,13 +19,19 @@ TTL_SECONDS = 600
 
 
 async def admission(
-    cache: ResultCache, project_id: int, model_id: int, assistant_id: int | None
+    cache: ResultCache,
+    project_id: int,
+    model_id: int,
+    assistant_id: int | None,
+    versions: tuple[int, int] | None = None,
 ) -> Admission:
+    """``versions`` (catalog, data): as read with the caller's token, when they were."""
     now = datetime.now(UTC)
-    versions = await current_versions(project_id)
-    key = (
-        f"admission:{project_id}:{versions.catalog}:{versions.data}:{model_id}:{assistant_id or 0}"
-    )
+    if versions is None:
+        read = await current_versions(project_id)
+        versions = (read.catalog, read.data)
+    catalog, data = versions
+    key = f"admission:{project_id}:{catalog}:{data}:{model_id}:{assistant_id or 0}"
     cached = await cache.get(key)
     if cached is not None:
         answer = Admission.decoded(cached)
