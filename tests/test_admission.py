@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kernel.cache import ResultCache
 from models import AiModel, AssistantStatus, Project, ProjectRole
 from tests.backends import Backend
 from tests.factories import (
@@ -225,3 +226,18 @@ async def test_a_change_on_one_replica_shows_on_the_next_call_to_another(
         (await api(RECORD, {"r": [spend(model, 1.0)]}, secret)).ok()
         for route in ROUTES:
             assert answer(await ask(other, route, secret, m))["reason"] == "BUDGET_EXCEEDED"
+
+
+async def test_a_settled_answer_is_shared_and_kept_in_process(backend: Backend) -> None:
+    # given the backend's cache (Redis for PostgreSQL)
+    cache = ResultCache(backend.cache_url, unique("settled"))
+    try:
+        # when an answer is stored under its versioned key
+        await cache.set_settled("admission:1:2:3", [True, None], 60)
+
+        # then every worker finds it in the shared cache, and this one without asking it
+        assert await cache.get("admission:1:2:3") == [True, None]
+        assert await cache.get_settled("admission:1:2:3") == [True, None]
+        assert await cache.get_settled("admission:9:9:9") is None
+    finally:
+        await cache.close()

@@ -4,8 +4,9 @@ A key holds the project, both versions of ``resolvers.data_versions`` (the catal
 with every settings, assistant or model change; the project's with every batch recorded) and
 the question. So a settings change, or a batch that brings the month's spend to the budget,
 shows on the next call on every worker and replica, and a repeated call costs the token
-check (whose statement reads the versions too) and one cache read. An answer is kept no
-later than the end of the budget month it was decided in.
+check (whose statement reads the versions too) and one cache read, in process once the
+answer is known to the worker (a key never changes its value). An answer is kept no later
+than the end of the budget month it was decided in.
 """
 
 from datetime import UTC, datetime
@@ -32,11 +33,11 @@ async def admission(
         versions = (read.catalog, read.data)
     catalog, data = versions
     key = f"admission:{project_id}:{catalog}:{data}:{model_id}:{assistant_id or 0}"
-    cached = await cache.get(key)
+    cached = await cache.get_settled(key)
     if cached is not None:
         answer = Admission.decoded(cached)
         if now < answer.valid_until:
             return answer
     answer = await decide_admission(project_id, model_id, assistant_id, now)
-    await cache.set(key, answer.encoded(), TTL_SECONDS)
+    await cache.set_settled(key, answer.encoded(), TTL_SECONDS)
     return answer
