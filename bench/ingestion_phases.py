@@ -29,6 +29,7 @@ from bench.ingestion_data import (
 from comptroller.settings import REPOSITORY_ROOT
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
+from resolvers.budgets.thresholds import record_crossings
 from resolvers.ingestion.recording import resolve_rows
 from resolvers.ingestion.storage import first_of_each, store_rows
 from resolvers.ingestion.validation import parse_records
@@ -131,6 +132,7 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
             "parse_records",
             "resolve_rows (lookups + rows)",
             "store_rows (COPY or INSERT, data version, rollups)",
+            "record_crossings (budget thresholds)",
             "commit",
         )
     }
@@ -146,6 +148,8 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         rows.sort(key=lambda row: row.external_id)
         async with in_transaction() as connection:
             stored = await store_rows(connection, project_id, rows)
+            marks.append(time.perf_counter())
+            await record_crossings(connection, project_id, (row.created_at for row in stored))
             marks.append(time.perf_counter())
         marks.append(time.perf_counter())
         assert len(stored) == len(records)

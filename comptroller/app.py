@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from comptroller.admission_route import admission_route
 from comptroller.database import database_answers, tortoise_config
 from comptroller.error_responses import FailureShaping, http_exception_response
 from comptroller.graphql_view import GraphQLView, ViewLimits
@@ -23,6 +24,7 @@ from comptroller.observability import (
     metrics,
     sample_database_pool,
 )
+from comptroller.schedules import background_jobs, scheduled
 from comptroller.security_headers import SecurityHeaders
 from comptroller.settings import Settings, get_settings
 from comptroller.startup_checks import refuse_an_old_schema, schema_state
@@ -114,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.database_url = settings.database_url
         config = tortoise_config(settings.database_url, statement_timeout_ms=statement_timeout_ms)
-        async with RegisterTortoise(app, config=config):
+        async with RegisterTortoise(app, config=config), scheduled(background_jobs(settings)):
             app.state.schema_current = (await refuse_an_old_schema(settings.database_url)).current
             sampler = asyncio.create_task(sample_database_pool())
             try:
@@ -129,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        admission_route(),
     ]
     return Starlette(
         routes=routes,

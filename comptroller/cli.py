@@ -188,6 +188,9 @@ def serve(
 
     from comptroller.observability import logging_config
 
+    # The workers read it: budget alerts are never POSTed to the service itself.
+    os.environ["COMPTROLLER_SERVE_PORT"] = str(port)
+    get_settings.cache_clear()
     settings = _settings()
     if migrate:
         asyncio.run(migrate_database(settings.database_url))

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     # once the app serves them itself.
     graphiql_asset_sources: str = "https://unpkg.com"
     log_format: Literal["text", "json"] = "text"
+    # comptroller serve purges expired requests this often (one replica at a time); 0: never,
+    # leaving it to `comptroller purge` run by a scheduler.
+    retention_interval_seconds: int = Field(default=3600, ge=0, le=7 * 86_400)
+    # How often serve looks for budget alerts due, and the first retry's delay (doubling up
+    # to an hour, for 24 hours); 0: serve sends none.
+    webhook_poll_seconds: float = Field(default=2.0, ge=0, le=3600)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0.1, le=3600)
+    webhook_timeout_seconds: float = Field(default=5.0, ge=0.5, le=30)
+    # The port `comptroller serve` listens on (set by serve for its workers): alerts are never
+    # sent to the service itself.
+    serve_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

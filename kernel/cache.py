@@ -30,6 +30,8 @@ class ResultCache:
 
     def __init__(self, url: str, namespace: str, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.backend_name = urlsplit(url).scheme
+        # In front of Redis, for values that never change under their key (``get_settled``).
+        self._local: BoundedMemoryCache | None = None
         if self.backend_name == "memory":
             # The in-process backend needs no timeout; skipping asyncio.wait_for saves ~30 us.
             self._cache = BoundedMemoryCache(max_entries, namespace=namespace, timeout=None)
@@ -38,6 +40,7 @@ class ResultCache:
             self._cache = Cache.from_url(url)
             self._cache.namespace = namespace
             self._cache.timeout = REDIS_TIMEOUT_SECONDS
+            self._local = BoundedMemoryCache(max_entries, namespace=namespace, timeout=None)
         # During a Redis outage every request fails to read and write: one line per outage.
         self._outage = OutageLog(logger, f"cache ({self.backend_name})")
 
@@ -61,6 +64,24 @@ class ResultCache:
             return
         if self._outage.failing:
             self._outage.recovered()
+
+    async def get_settled(self, key: str) -> Any:
+        """``get`` for a key that names everything its value depends on (the versions it was
+        computed at), so a value once stored under it never changes: such a value is kept in
+        process too, and a repeated read skips the round trip to Redis."""
+        if self._local is None:
+            return await self.get(key)
+        value = await self._local.get(key)
+        if value is None:
+            value = await self.get(key)
+            if value is not None:
+                await self._local.set(key, value)
+        return value
+
+    async def set_settled(self, key: str, value: Any, ttl_seconds: int) -> None:
+        if self._local is not None:
+            await self._local.set(key, value, ttl=ttl_seconds)
+        await self.set(key, value, ttl_seconds)
 
     async def answers(self) -> bool:
         key = "readiness-probe"

@@ -21,10 +21,15 @@ class UserPrincipal:
 
 @dataclass(frozen=True)
 class ApiClientPrincipal:
-    """A project API client such as the gateway, identified by its token."""
+    """A project API client such as the gateway, identified by its token.
+
+    ``versions`` (catalog, project data) were read in the token's own statement, so that a
+    cached answer to the client (admission) needs no other read; the policy never sees them.
+    """
 
     token_id: int
     project_id: int
+    versions: tuple[int, int] | None = field(default=None, compare=False)
 
 
 Principal = UserPrincipal | ApiClientPrincipal

@@ -4,6 +4,7 @@ from models.ai_model import AiModel
 from models.api_token import ApiToken
 from models.assistant import Assistant
 from models.audit import AuditEvent
+from models.budget import BudgetThresholdCrossing
 from models.enums import AssistantStatus, ProjectRole, RequestStatus
 from models.project import Membership, Project, ProjectSettings
 from models.request import Request
@@ -15,6 +16,7 @@ from models.rollup import (
     UserUsageRollup,
 )
 from models.user import PersonalAccessToken, User
+from models.webhook import WebhookAttempt, WebhookDelivery
 
 MODEL_MODULES = [
     "models.user",
@@ -25,6 +27,8 @@ MODEL_MODULES = [
     "models.request",
     "models.audit",
     "models.rollup",
+    "models.budget",
+    "models.webhook",
 ]
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "Assistant",
     "AssistantStatus",
     "AuditEvent",
+    "BudgetThresholdCrossing",
     "DataVersion",
     "Membership",
     "PersonalAccessToken",
@@ -47,4 +52,6 @@ __all__ = [
     "User",
     "UserUsageDailyRollup",
     "UserUsageRollup",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

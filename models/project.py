@@ -34,6 +34,11 @@ class ProjectSettings(Model):
     store_request_content = fields.BooleanField(default=True)
     retention_days = fields.IntField(null=True)
     api_token_max_lifetime_days = fields.IntField(null=True)
+    # Where threshold crossings are POSTed, and the HMAC-SHA256 key that signs them: a
+    # secret the service must read back to sign, so kept as it is, never shown after it
+    # is set and never written to the audit trail.
+    alert_webhook_url = fields.CharField(max_length=2000, null=True)
+    alert_webhook_secret = fields.CharField(max_length=100, null=True)
 
     project_id: int
 

@@ -3,11 +3,14 @@ expired token, or a role taken away, stops working on the very next request."""
 
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Q
+
 from kernel.errors import Unauthenticated
 from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
 from kernel.raw_sql import bind_marks
 from kernel.tokens import TokenKind, hash_secret, hashes_match, kind_of
 from models import ApiToken, Membership, PersonalAccessToken, User
+from resolvers.data_versions import CATALOG
 
 # Writing lastUsedAt on every call would turn each read into a write; a minute is precise
 # enough for "when was this token last used".
@@ -63,7 +66,7 @@ async def _authenticate_user(digest: str, now: datetime) -> UserPrincipal:
         now,
     )
     last_used_at = token_field.to_python_value(row["last_used_at"])
-    await _touch(PersonalAccessToken, int(row["id"]), last_used_at, now)
+    await touch(PersonalAccessToken, int(row["id"]), last_used_at, now)
     return UserPrincipal(
         id=int(row["user_id"]),
         email=row["email"],
@@ -77,13 +80,35 @@ async def _authenticate_user(digest: str, now: datetime) -> UserPrincipal:
     )
 
 
+# The token and, in the same statement, the versions its project's cached answers are keyed
+# by (resolvers/data_versions.py): a cached admission then costs this one read.
+_CLIENT_SQL = (
+    "SELECT t.id, t.project_id, t.secret_hash, t.expires_at, t.revoked_at, t.last_used_at, "
+    "c.version AS catalog_version, d.version AS data_version FROM api_tokens t "
+    f"LEFT JOIN project_data_versions c ON c.project_id = {CATALOG} "
+    "LEFT JOIN project_data_versions d ON d.project_id = t.project_id "
+    "WHERE t.secret_hash = {mark}"
+)
+_CLIENT_FIELDS = ApiToken._meta.fields_map
+
+
 async def _authenticate_client(digest: str, now: datetime) -> ApiClientPrincipal:
-    row = await ApiToken.filter(secret_hash=digest).first()
-    if row is None or not hashes_match(row.secret_hash, digest):
+    connection = ApiToken._meta.db  # the ORM's connection, whatever its name
+    (mark,) = bind_marks(connection, 1)
+    rows = await connection.execute_query_dict(_CLIENT_SQL.format(mark=mark), [digest])
+    if not rows or not hashes_match(rows[0]["secret_hash"], digest):
         raise Unauthenticated("Unknown token.")
-    _refuse_unusable(row.revoked_at, row.expires_at, now)
-    await _touch(ApiToken, row.id, row.last_used_at, now)
-    return ApiClientPrincipal(token_id=row.id, project_id=row.project_id)
+    row = rows[0]
+    instant = _CLIENT_FIELDS["expires_at"]
+    _refuse_unusable(
+        instant.to_python_value(row["revoked_at"]), instant.to_python_value(row["expires_at"]), now
+    )
+    await touch(ApiToken, int(row["id"]), instant.to_python_value(row["last_used_at"]), now)
+    catalog = row["catalog_version"]
+    versions = None if catalog is None else (int(catalog), int(row["data_version"] or 0))
+    return ApiClientPrincipal(
+        token_id=int(row["id"]), project_id=int(row["project_id"]), versions=versions
+    )
 
 
 def _refuse_unusable(
@@ -95,11 +120,19 @@ def _refuse_unusable(
         raise Unauthenticated("This token has expired.")
 
 
-async def _touch(
+async def touch(
     model: type[PersonalAccessToken] | type[ApiToken],
     token_id: int,
     last_used_at: datetime | None,
     now: datetime,
-) -> None:
-    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
-        await model.filter(id=token_id).update(last_used_at=now)
+) -> bool:
+    """Keep ``lastUsedAt`` to the minute with at most one write per token a minute, shared
+    by every worker and replica: the UPDATE is issued only when the value read is stale, and
+    its WHERE checks the value again, so of the workers that read the same stale value only
+    the first to take the row writes (PostgreSQL re-evaluates the WHERE after the lock wait;
+    SQLite writes one at a time). Whether this call wrote."""
+    if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
+        return False
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    updated = await model.filter(stale, id=token_id).update(last_used_at=now)
+    return bool(updated)

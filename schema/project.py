@@ -1,11 +1,15 @@
 """The Project type: the hub of everything a project's people may see."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
 from models import Project as ProjectRow
+from resolvers.alerts.listing import attempts_of, deliveries_page
 from resolvers.arguments import BIG_ID_MAX, page_size, parse_id
+from resolvers.budgets.months import BudgetMonth, month_of, parse_month
+from resolvers.budgets.spend import cached_spend
+from resolvers.budgets.status import budget_status
 from resolvers.dashboards.usage import UsageReport
 from resolvers.dashboards.user_activity import UserActivityReport
 from resolvers.governance.api_tokens import list_api_tokens
@@ -16,7 +20,8 @@ from resolvers.governance.projects import project_settings
 from resolvers.request_log import LazyRequestPage, request_by_id
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
-from schema.audit_event import AuditEvent
+from schema.audit_event import AuditEvent, AuditLogFilter
+from schema.budget import BudgetStatus
 from schema.connections import Connection
 from schema.context import Info
 from schema.dashboard_inputs import TimeRange, UsageFilterInput
@@ -29,6 +34,7 @@ from schema.request import Request, RequestConnection
 from schema.request_filter import RequestFilterInput
 from schema.usage import ProjectUsage, TokenUsage
 from schema.user_activity import UserActivity
+from schema.webhook_delivery import WebhookDelivery, WebhookDeliveryStatus
 
 
 @strawberry.type(name="Project")
@@ -130,9 +136,52 @@ class Project:
         window = range.validated((await project_settings(self.row_id)).timezone)
         return UsageReport(self.row_id, filters, window, info.context.aggregator)
 
-    @strawberry.field(extensions=project("read_audit_log"), description="Newest first.")
+    @strawberry.field(
+        extensions=project("read_usage"),
+        description="The budget month: the current one by default, or month (YYYY-MM), both "
+        "in the project's time zone.",
+    )
+    async def budget(self, info: Info, month: str | None = None) -> BudgetStatus:
+        asked = None if month is None else parse_month(month, "UTC")  # before any read
+        settings = await project_settings(self.row_id)
+        now = datetime.now(UTC)
+        chosen = (
+            month_of(now, settings.timezone)
+            if asked is None
+            else BudgetMonth(asked.year, asked.month, settings.timezone)
+        )
+        status = await budget_status(settings, chosen, now, cached_spend(info.context.aggregator))
+        return BudgetStatus.from_status(status)
+
+    @strawberry.field(
+        extensions=project("read_audit_log"),
+        description="Newest first; filter by action, actor or time range.",
+    )
     async def audit_log(
-        self, first: int | None = 50, after: str | None = None
+        self,
+        first: int | None = 50,
+        after: str | None = None,
+        filter: AuditLogFilter | None = None,
     ) -> Connection[AuditEvent]:
-        page = await audit_page(self.row_id, page_size(first), after)
+        filters = (filter or AuditLogFilter()).validated()
+        page = await audit_page(self.row_id, page_size(first), after, filters)
         return Connection.from_page(page, AuditEvent.from_model)
+
+    @strawberry.field(
+        extensions=project("read_settings"),
+        description="Budget alerts sent to the webhook, newest first, with every attempt.",
+    )
+    async def webhook_deliveries(
+        self,
+        first: int | None = 50,
+        after: str | None = None,
+        status: WebhookDeliveryStatus | None = None,
+    ) -> Connection[WebhookDelivery]:
+        size = page_size(first)
+        page = await deliveries_page(
+            self.row_id, size, after, None if status is None else status.value
+        )
+        attempts = await attempts_of([row.id for row in page.rows])
+        return Connection.from_page(
+            page, lambda row: WebhookDelivery.from_model(row, attempts[row.id])
+        )

@@ -5,6 +5,7 @@ import strawberry
 from resolvers.arguments import page_size, parse_id
 from resolvers.governance.ai_models import list_models
 from resolvers.governance.projects import project_by_id, projects_page
+from schema.admission import AdmissionQuery
 from schema.ai_model import Model
 from schema.connections import Connection
 from schema.context import Info
@@ -14,7 +15,7 @@ from schema.user import User
 
 
 @strawberry.type
-class Query:
+class Query(AdmissionQuery):
     @strawberry.field(extensions=platform("use_console"), description="Who is calling.")
     def viewer(self, info: Info) -> User:
         return User.from_principal(info.context.authorizer.require_user())

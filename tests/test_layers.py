@@ -24,10 +24,21 @@ ALLOWED = {
 OURS = set(ALLOWED) | {"tests", "bench"}
 
 # Inside resolvers/, a capability uses the shared modules (arguments, pagination, rollups, ...)
-# and no other capability, except the request log's total count, which reads the dashboards'
-# rollup sums.
-CAPABILITIES = {"governance", "ingestion", "dashboards", "request_log"}
-CAPABILITY_USES = {"request_log": {"dashboards"}}
+# and no other capability, except: the request log's total count, which reads the dashboards'
+# rollup sums; budgets, which read the month's spend from those sums, audit crossings and
+# write their alerts; ingestion, which decides threshold crossings in its transaction;
+# admission, which reads budgets and the project's governance; alerts, which audit
+# deliveries given up on. One way, no cycles.
+CAPABILITIES = {
+    "governance", "ingestion", "dashboards", "request_log", "budgets", "admission", "alerts",
+}  # fmt: skip
+CAPABILITY_USES = {
+    "request_log": {"dashboards"},
+    "budgets": {"dashboards", "governance", "alerts"},
+    "ingestion": {"budgets"},
+    "admission": {"budgets", "dashboards", "governance"},
+    "alerts": {"governance"},
+}
 
 
 def module_name(path: Path) -> str:

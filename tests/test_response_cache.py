@@ -175,7 +175,10 @@ async def test_only_committed_governance_changes_move_the_catalog_version(
     assert (await api(RENAME, rename)).codes == ["UNAUTHENTICATED"]
     assert (await api("mutation { __typename }")).ok()
     assert await catalog() == before
+    # The same name again changes nothing either; a new one moves it, once.
     (await api(RENAME, rename, admin_token)).ok()
+    assert await catalog() == before
+    (await api(RENAME, rename | {"name": unique("renamed")}, admin_token)).ok()
     assert await catalog() == before + 1
 
 

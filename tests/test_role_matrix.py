@@ -4,12 +4,13 @@ One row per (operation, caller): the outcome is data, or exactly one error with 
 expected code. A denied mutation must leave the database as it was.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from models import ProjectSettings
 from tests.support.factories import PRINCIPALS, World, make_world, unique
 from tests.support.graphql_client import GraphQLClient
 from tests.support.records import RECORD_REQUESTS, record
@@ -69,10 +70,18 @@ class Operation:
     variables: Callable[[World], dict[str, Any]]
     expected: dict[str, str]
     mutation: bool = False
+    # What the world needs besides make_world's, made before the call.
+    prepare: Callable[[World], Awaitable[None]] | None = None
 
 
 def project_id(world: World) -> dict[str, Any]:
     return {"id": str(world.project.id)}
+
+
+async def with_webhook(world: World) -> None:
+    await ProjectSettings.filter(project_id=world.project.id).update(
+        alert_webhook_url="https://hooks.example.com/comptroller", alert_webhook_secret="whsec_x"
+    )
 
 
 OPERATIONS = [
@@ -129,6 +138,49 @@ OPERATIONS = [
         "query($id: ID!) { project(id: $id) { auditLog { totalCount } } }",
         project_id,
         ADMINS,
+    ),
+    Operation(
+        "Project.budget",
+        "query($id: ID!) { project(id: $id) { budget { spent budget thresholdsReached } "
+        'past: budget(month: "2026-01") { spent } } }',
+        project_id,
+        MEMBERS,
+    ),
+    Operation(
+        "Project.auditLog(filter)",
+        'query($id: ID!) { project(id: $id) { auditLog(filter: {actions: ["settings.update"]}) '
+        "{ totalCount } } }",
+        project_id,
+        ADMINS,
+    ),
+    Operation(
+        "Project.webhookDeliveries",
+        "query($id: ID!) { project(id: $id) { webhookDeliveries { totalCount "
+        "edges { node { status attempts { statusCode } } } } } }",
+        project_id,
+        ADMINS,
+    ),
+    Operation(
+        "admission",
+        "query($m: ID!, $a: ID) { admission(modelId: $m, assistantId: $a) { allowed reason } }",
+        lambda w: {"m": str(w.model.id), "a": str(w.active_assistant.id)},
+        GATEWAY,
+    ),
+    Operation(
+        "updateProjectSettings",
+        "mutation($p: ID!) { updateProjectSettings(projectId: $p, input: "
+        '{timezone: "Europe/Berlin", monthlyBudget: 10, retentionDays: 30}) { timezone } }',
+        lambda w: {"p": str(w.project.id)},
+        ADMINS,
+        mutation=True,
+    ),
+    Operation(
+        "rotateAlertWebhookSecret",
+        "mutation($p: ID!) { rotateAlertWebhookSecret(projectId: $p) { alertWebhookSecret } }",
+        lambda w: {"p": str(w.project.id)},
+        ADMINS,
+        mutation=True,
+        prepare=with_webhook,
     ),
     Operation(
         "createProject",
@@ -232,6 +284,8 @@ CASES = [
 async def test_role_matrix(api: GraphQLClient, operation: Operation, principal: str) -> None:
     # given
     world = await make_world()
+    if operation.prepare is not None:
+        await operation.prepare(world)
     expected = operation.expected[principal]
     before = await snapshot(world.project) if operation.mutation else None
 
@@ -245,3 +299,31 @@ async def test_role_matrix(api: GraphQLClient, operation: Operation, principal: 
     assert response.codes == [expected], response.raw
     if before is not None:
         assert await snapshot(world.project) == before, "a denied mutation changed data"
+
+
+# GET /v1/admission: the GraphQL row's outcomes, as HTTP statuses.
+STATUS = {OK: 200, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+async def test_role_matrix_of_the_admission_route(api: GraphQLClient, principal: str) -> None:
+    # given
+    world = await make_world()
+    token = world.tokens[principal]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    # when
+    reply = await api.http.get(
+        "/v1/admission",
+        params={"modelId": str(world.model.id), "assistantId": str(world.active_assistant.id)},
+        headers=headers,
+    )
+
+    # then
+    expected = GATEWAY[principal]
+    assert reply.status_code == STATUS[expected], reply.text
+    body = reply.json()
+    if expected == OK:
+        assert (body["allowed"], body["reason"]) == (True, None)
+    else:
+        assert [e["extensions"]["code"] for e in body["errors"]] == [expected]

@@ -104,10 +104,12 @@ async def aggregate(
     end: datetime,
     group_by: tuple[Dimension, ...] = (),
     buckets: Window | None = None,
+    connection: BaseDBAsyncClient | None = None,
 ) -> list[Group]:
     """Sums of the matching requests with ``start <= created_at < end``, per group, and per
-    bucket of ``buckets`` (a window from ``start`` to ``end``) when given."""
-    connection = Request._meta.db  # the ORM's connection, whatever its name
+    bucket of ``buckets`` (a window from ``start`` to ``end``) when given; on ``connection``
+    (a transaction's) when given, else the ORM's connection, whatever its name."""
+    connection = connection or Request._meta.db
     with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
     # PostgreSQL plans parallel workers for each statement (5-10 ms): for the rollups without
     # the user, whose quarter hours are few, borrowing's extra statement cost more than it

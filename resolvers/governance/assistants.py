@@ -83,6 +83,10 @@ async def update_assistant(
             changed["model_id"] = changes.model_id
         if changes.status is not None:
             changed["status"] = changes.status
+        # Only what differs from the stored value: an update that changes nothing writes
+        # nothing and records nothing.
+        before = {field: getattr(assistant, field) for field in changed}
+        changed = {field: value for field, value in changed.items() if before[field] != value}
         for field, value in changed.items():
             setattr(assistant, field, value)
         if changed:
@@ -92,7 +96,10 @@ async def update_assistant(
                 project_id=assistant.project_id,
                 action="assistant.update",
                 target=f"assistant:{assistant.id}",
-                details={k: str(v) if v is not None else None for k, v in changed.items()},
+                details={
+                    "before": {_AUDIT_NAMES[f]: _plain(before[f]) for f in changed},
+                    "after": {_AUDIT_NAMES[f]: _plain(v) for f, v in changed.items()},
+                },
             )
     return assistant
 
@@ -106,3 +113,13 @@ async def _check_model(project_id: int, model_id: int | None) -> None:
     allowed = settings.allowed_model_ids if settings else None
     if allowed is not None and model_id not in allowed:
         raise BadUserInput("input.modelId", "this model is not allowed in the project")
+
+
+_AUDIT_NAMES = {
+    "name": "name", "description": "description", "model_id": "modelId", "status": "status",
+}  # fmt: skip
+
+
+def _plain(value: object) -> object:
+    """A value as JSON shows it: enums by their name."""
+    return value.value if isinstance(value, AssistantStatus) else value

@@ -56,6 +56,8 @@ async def set_member_roles(
         if ADMIN in membership.roles and ADMIN not in roles:
             await _keep_an_administrator(project_id, user_id, "roles")
         before = membership.roles
+        if sorted(before) == roles:  # nothing changes: nothing written, nothing recorded
+            return membership
         membership.roles = roles
         await membership.save(update_fields=["roles"])
         await record_event(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from resolvers.budgets.thresholds import record_crossings
 from resolvers.ingestion.lookups import check_known, load_known
 from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.storage import Row, first_of_each, rows_of, store_rows
@@ -39,6 +40,8 @@ async def record_requests(
     unique.sort(key=lambda row: row.external_id)
     async with in_transaction() as connection:
         stored = await store_rows(connection, project_id, unique)
+        # Threshold crossings are decided here, once, with the spend this batch adds.
+        await record_crossings(connection, project_id, (row.created_at for row in stored))
     return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
 
 

@@ -25,6 +25,7 @@ REQUEST_TYPES = tuple(REQUEST_COLUMN_TYPES.values())
 class Row:
     values: tuple[object, ...]  # REQUEST_COLUMNS
     external_id: str
+    created_at: datetime
 
 
 def rows_of(
@@ -63,7 +64,7 @@ def _row(
         record.input if keep_content else None, record.output if keep_content else None,
         record.error_message,
     )  # fmt: skip
-    return Row(values=values, external_id=record.external_id)
+    return Row(values=values, external_id=record.external_id, created_at=p.created_at)
 
 
 def first_of_each(rows: list[Row]) -> list[Row]:

@@ -7,8 +7,16 @@ from schema.mutations.assistants import AssistantMutation
 from schema.mutations.ingestion import IngestionMutation
 from schema.mutations.members import MemberMutation
 from schema.mutations.platform import PlatformMutation
+from schema.mutations.settings import SettingsMutation
 
 Mutation = merge_types(
     "Mutation",
-    (PlatformMutation, MemberMutation, AssistantMutation, ApiTokenMutation, IngestionMutation),
+    (
+        PlatformMutation,
+        MemberMutation,
+        AssistantMutation,
+        ApiTokenMutation,
+        SettingsMutation,
+        IngestionMutation,
+    ),
 )

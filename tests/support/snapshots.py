@@ -8,6 +8,7 @@ from models import (
     ApiToken,
     Assistant,
     AuditEvent,
+    BudgetThresholdCrossing,
     Membership,
     PersonalAccessToken,
     Project,
@@ -16,6 +17,7 @@ from models import (
     UsageRollup,
     User,
     UserUsageRollup,
+    WebhookDelivery,
 )
 
 COUNTED = (
@@ -28,6 +30,8 @@ COUNTED = (
     Assistant,
     ApiToken,
     AuditEvent,
+    BudgetThresholdCrossing,
+    WebhookDelivery,
     Request,
     UsageRollup,
     UserUsageRollup,
