@@ -142,7 +142,7 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         marks = [time.perf_counter()]
         parsed = parse_records(inputs)
         marks.append(time.perf_counter())
-        rows = first_of_each(await resolve_rows(project_id, token_id, parsed))
+        rows = first_of_each((await resolve_rows(project_id, token_id, parsed))[0])
         marks.append(time.perf_counter())
         # The steps of record_requests, timed one by one.
         rows.sort(key=lambda row: row.external_id)

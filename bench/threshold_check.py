@@ -69,7 +69,7 @@ async def measure(backend: str, batches: int) -> None:
                         output_tokens=5,
                     ))  # fmt: skip
                 parsed = parse_records(records)
-                rows = first_of_each(await resolve_rows(project.id, None, parsed))
+                rows = first_of_each((await resolve_rows(project.id, None, parsed))[0])
                 rows.sort(key=lambda row: row.external_id)
                 async with in_transaction() as connection:
                     began = time.perf_counter()

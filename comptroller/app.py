@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -78,6 +79,30 @@ def cors(origins: tuple[str, ...]) -> list[Middleware]:
     ]
 
 
+def open_services(state: State, settings: Settings) -> None:
+    """What every request reads from the app's state: the policy, the cache, the rate limiter.
+    The lifespan calls this; so does a test serving the app in process without a lifespan."""
+    state.policy = Policy(settings.policy_path)
+    state.cache = ResultCache(
+        settings.cache_url,
+        f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
+        settings.cache_max_entries,
+    )
+    window = settings.rate_limit_window_seconds
+    state.rate_limiter = RateLimiter(
+        settings.cache_url,
+        settings.cache_namespace,
+        graphql=Budget("graphql", settings.rate_limit_points, window),
+        ingestion=Budget("ingestion", settings.ingestion_rate_limit_records, window),
+    )
+    state.database_url = settings.database_url
+
+
+async def close_services(state: State) -> None:
+    await state.cache.close()
+    await state.rate_limiter.close()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -101,20 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.policy = Policy(settings.policy_path)
-        app.state.cache = ResultCache(
-            settings.cache_url,
-            f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
-            settings.cache_max_entries,
-        )
-        window = settings.rate_limit_window_seconds
-        app.state.rate_limiter = RateLimiter(
-            settings.cache_url,
-            settings.cache_namespace,
-            graphql=Budget("graphql", settings.rate_limit_points, window),
-            ingestion=Budget("ingestion", settings.ingestion_rate_limit_records, window),
-        )
-        app.state.database_url = settings.database_url
+        open_services(app.state, settings)
         config = tortoise_config(settings.database_url, statement_timeout_ms=statement_timeout_ms)
         async with RegisterTortoise(app, config=config), scheduled(background_jobs(settings)):
             app.state.schema_current = (await refuse_an_old_schema(settings.database_url)).current
@@ -123,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 sampler.cancel()
-                await app.state.cache.close()
+                await close_services(app.state)
 
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),

@@ -104,6 +104,13 @@ class RateLimiter:
             self._storage = MemoryStorage()
         self._outage = OutageLog(logger, f"rate-limit counters ({self.backend_name})")
 
+    async def close(self) -> None:
+        """Close the Redis connections of the counters (limits offers no close of its own: its
+        bridge holds the redis-py client)."""
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
+
     async def spend(self, budget: Budget, caller: str, cost: int) -> Spending | None:
         """Spend ``cost`` points of ``caller``'s budget; None when not counted (no limit, or
         the counters' store is failing: fail open)."""

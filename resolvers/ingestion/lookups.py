@@ -21,14 +21,15 @@ UNKNOWN = {
 @dataclass(frozen=True)
 class Known:
     """What a batch refers to that exists: models with their prices (input, output nano-USD
-    per million tokens), the project's assistants, members and API tokens, and whether the
-    project keeps requests' content."""
+    per million tokens), the project's assistants, members and API tokens, whether the
+    project keeps requests' content and whether it has a monthly budget."""
 
     models: dict[int, tuple[int, int]]
     assistants: set[int]
     members: set[int]
     tokens: set[int]
     keep_content: bool
+    has_budget: bool
 
 
 def check_known(parsed: Sequence[ParsedRecord], known: Known) -> None:
@@ -61,7 +62,8 @@ async def load_known(project_id: int, parsed: Sequence[ParsedRecord]) -> Known:
         return f"{column} IN ({', '.join(statement.bind(value) for value in wanted)})"
 
     parts = [
-        "SELECT 's', CASE WHEN store_request_content THEN 1 ELSE 0 END, 0, 0 "
+        "SELECT 's', CASE WHEN store_request_content THEN 1 ELSE 0 END, "
+        "CASE WHEN monthly_budget_nanos IS NULL THEN 0 ELSE 1 END, 0 "
         f"FROM project_settings WHERE project_id = {statement.bind(project_id)}"
     ]
     for kind, table, column, wanted in (
@@ -81,12 +83,12 @@ async def load_known(project_id: int, parsed: Sequence[ParsedRecord]) -> Known:
     _, found = await connection.execute_query(" UNION ALL ".join(parts), statement.params)
     by_kind: dict[str, set[int]] = {"a": set(), "u": set(), "t": set()}
     prices: dict[int, tuple[int, int]] = {}
-    keep_content = True  # a project without its settings row keeps the default
+    keep_content, has_budget = True, False  # a project without its settings row: defaults
     for kind, value, input_price, output_price in (tuple(row) for row in found):
         if kind == "m":
             prices[int(value)] = (int(input_price), int(output_price))
         elif kind == "s":
-            keep_content = bool(value)
+            keep_content, has_budget = bool(value), bool(input_price)
         else:
             by_kind[kind].add(int(value))
-    return Known(prices, by_kind["a"], by_kind["u"], by_kind["t"], keep_content)
+    return Known(prices, by_kind["a"], by_kind["u"], by_kind["t"], keep_content, has_budget)

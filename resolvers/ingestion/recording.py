@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from resolvers.budgets.thresholds import record_crossings
-from resolvers.ingestion.lookups import check_known, load_known
+from resolvers.ingestion.lookups import Known, check_known, load_known
 from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.storage import Row, first_of_each, rows_of, store_rows
 from resolvers.ingestion.validation import ParsedRecord, check_batch_size, parse_records
@@ -32,7 +32,7 @@ async def record_requests(
     ``token_id`` is the recording API token (the default ``apiTokenId``); None for imports.
     """
     check_batch_size(len(records))
-    rows = await resolve_rows(project_id, token_id, parse_records(records))
+    rows, known = await resolve_rows(project_id, token_id, parse_records(records))
     unique = first_of_each(rows)
     if not unique:
         return RecordOutcome(accepted=0, duplicates=len(rows))
@@ -40,15 +40,18 @@ async def record_requests(
     unique.sort(key=lambda row: row.external_id)
     async with in_transaction() as connection:
         stored = await store_rows(connection, project_id, unique)
-        # Threshold crossings are decided here, once, with the spend this batch adds.
-        await record_crossings(connection, project_id, (row.created_at for row in stored))
+        # Threshold crossings are decided here, once, with the spend this batch adds. A
+        # budget set after the look-up is first checked by the next batch.
+        if known.has_budget:
+            await record_crossings(connection, project_id, (row.created_at for row in stored))
     return RecordOutcome(accepted=len(stored), duplicates=len(rows) - len(stored))
 
 
 async def resolve_rows(
     project_id: int, token_id: int | None, parsed: Sequence[ParsedRecord]
-) -> list[Row]:
-    """The checks against the project's data, in one query, then the rows to store."""
+) -> tuple[list[Row], Known]:
+    """The checks against the project's data, in one query, then the rows to store, and
+    what the query found."""
     known = await load_known(project_id, parsed)
     check_known(parsed, known)
-    return rows_of(project_id, token_id, parsed, known)
+    return rows_of(project_id, token_id, parsed, known), known

@@ -7,11 +7,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from comptroller.app import create_app
+from comptroller.app import close_services, create_app, open_services
 from comptroller.settings import Settings
-from kernel.authorization import Policy
-from kernel.cache import ResultCache
-from kernel.code_version import code_fingerprint
 from tests.support.backends import Backend
 from tests.support.graphql_client import GraphQLClient
 from tests.support.query_counter import StatementLog, counted_orm
@@ -30,7 +27,7 @@ async def app_in_process(backend: Backend) -> AsyncIterator[InProcess]:
     """``comptroller.app`` over ``httpx.ASGITransport``, on ``backend``'s database and cache.
 
     The transport sends no lifespan events: what the lifespan starts is set up here as it
-    does (``create_app``), with Tortoise from ``counted_orm`` instead of ``RegisterTortoise``,
+    does (``open_services``), with Tortoise from ``counted_orm`` instead of ``RegisterTortoise``,
     which would replace the session's ORM.
     """
     settings = Settings(
@@ -41,15 +38,10 @@ async def app_in_process(backend: Backend) -> AsyncIterator[InProcess]:
     )
     app = create_app(settings)
     async with counted_orm(backend) as statements:
-        app.state.policy = Policy(settings.policy_path)
-        app.state.cache = ResultCache(
-            settings.cache_url,
-            f"{settings.cache_namespace}:{code_fingerprint(settings.policy_path)}",
-            settings.cache_max_entries,
-        )
+        open_services(app.state, settings)
         try:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
                 yield InProcess(GraphQLClient(http), statements)
         finally:
-            await app.state.cache.close()
+            await close_services(app.state)
