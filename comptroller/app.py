@@ -16,6 +16,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
 
+from comptroller.console.routes import console_routes, graphiql_page
 from comptroller.database import database_answers, tortoise_config
 from comptroller.ingestion_route import ingestion_route
 from comptroller.request_ids import request_id_of
@@ -54,6 +55,10 @@ class GraphQLView(GraphQL[Context, None]):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        # Strawberry's page loads React and GraphiQL from a CDN; ours serves them itself.
+        return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
@@ -109,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ingestion_route(RecordsCoercer(schema._schema)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *console_routes(settings.browser_packages_dir),
         ],
         lifespan=lifespan,
     )
