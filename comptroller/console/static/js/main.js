@@ -155,7 +155,10 @@ function showTabs(selectedId) {
   }, v.title)));
   $("no-views").hidden = allowed.length > 0;
   $("panel").hidden = allowed.length === 0;
-  $("filters").hidden = allowed.length === 0;
+  const form = $("controls");
+  for (const control of form.querySelectorAll(":scope > label, :scope > fieldset")) {
+    if (!control.contains(form.project)) control.hidden = allowed.length === 0;
+  }
   $("no-views").textContent = "Your roles in this project open no dashboard view: the usage, request and "
     + "user figures are for project members and administrators.";
   return allowed;
