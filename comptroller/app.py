@@ -18,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from comptroller.console.routes import console_routes, graphiql_page
 from comptroller.database import database_answers, tortoise_config
+from comptroller.exports.routes import export_routes
 from comptroller.ingestion_route import ingestion_route
 from comptroller.request_ids import request_id_of
 from comptroller.settings import Settings, get_settings
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *console_routes(settings.browser_packages_dir),
+            *export_routes(schema),
         ],
         lifespan=lifespan,
     )

@@ -44,7 +44,7 @@ export default {
   id: "users",
   title: "Users",
   permission: "read_user_activity",
-  csv: [["users-timeline", "Timeline CSV"], ["users-top", "Top users CSV"], ["users-pivot", "Pivot CSV"]],
+  csv: [["users-timeline", "Timeline CSV"], ["users-top-by-cost", "Top by cost CSV"], ["users-top-by-requests", "Top by requests CSV"], ["users-pivot", "Pivot CSV"]],
   columns: "ASSISTANT",
   measure: "COST",
   async render(panel, ctx) {
