@@ -11,7 +11,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from tortoise.contrib.starlette import RegisterTortoise
@@ -19,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from comptroller.console.routes import console_routes, graphiql_page
 from comptroller.database import database_answers, tortoise_config
 from comptroller.exports.routes import export_routes
+from comptroller.graphql_http import GraphQLOverHTTP
 from comptroller.ingestion_route import ingestion_route
 from comptroller.request_ids import request_id_of
 from comptroller.settings import Settings, get_settings
@@ -34,7 +34,7 @@ from schema.records_coercion import RecordsCoercer
 logger = logging.getLogger("comptroller")
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(GraphQLOverHTTP):
     """Authenticates the caller, builds the request's typed context, shapes every error."""
 
     def decode_json(self, data: str | bytes) -> object:
