@@ -5,6 +5,8 @@ what the page shows equals what the GraphQL API answers for the same range and f
 that the page asked no other host for anything. Screenshots land in artifacts/screenshots/.
 """
 
+import csv
+import io
 import os
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -140,6 +142,14 @@ async def screenshot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+async def download(page: Page, button: str) -> list[dict[str, str]]:
+    """Clicks a download button; the CSV it saved, read back."""
+    async with page.expect_download() as started:
+        await page.click(button)
+    saved = await (await started.value).path()
+    return list(csv.DictReader(io.StringIO(saved.read_text(), newline="")))
+
+
 def demo_example_query(demo: DemoData) -> str:
     return next(line for line in demo.output.splitlines() if line.startswith('{ project(id: "1")'))
 
@@ -254,6 +264,10 @@ async def test_member_sees_the_apis_figures_in_usage_requests_and_tokens(
         if stored_input is not None:
             assert (await page.inner_text("[data-field=input]")).strip() == stored_input.strip()
         await screenshot(page, "requests-member")
+        # the page's download is the export of the same filter and range
+        exported = await download(page, "[data-export=requests]")
+        assert [row["id"] for row in exported][:25] == ids
+        assert len(exported) == log["totalCount"]
         if log["totalCount"] > 25:
             await page.click("#next-page")
             await page.wait_for_selector(READY.format(view="requests"))
@@ -306,6 +320,8 @@ async def test_admin_sees_the_apis_figures_in_users(
         assert headers[0] == "User"
         assert headers[-1] == "Total"
         assert 1 <= len(headers) - 2 <= 30
+        pivot = await download(page, "[data-export=users-pivot]")
+        assert list(pivot[0]) == ["userId", "userName", "userEmail", *headers[1:-1], "total"]
     assert fence.refused == []
 
 

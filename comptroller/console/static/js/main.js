@@ -77,9 +77,9 @@ function currentFilter() {
   return filter;
 }
 
-function exportParams(range, filter, extra) {
-  const params = [["project", state.projectId], ["from", range.from], ["to", range.to],
-    ["timezone", range.timezone], ["granularity", range.granularity]];
+function exportParams(range, filter, extra, bucketed) {
+  const params = [["project", state.projectId], ["from", range.from], ["to", range.to]];
+  if (bucketed) params.push(["timezone", range.timezone], ["granularity", range.granularity]);
   for (const [key, name] of [["assistantIds", "assistantId"], ["modelIds", "modelId"], ["apiTokenIds", "apiTokenId"]]) {
     for (const id of filter[key] || []) params.push([name, id]);
   }
@@ -95,7 +95,8 @@ function downloadsFor(range, filter) {
       list.map(([name, label]) => {
         const content = name === "requests-with-content";
         const path = `/exports/${content ? "requests" : name}.csv`;
-        const params = exportParams(range, filter, { ...(extra || {}), ...(content ? { content: "true" } : {}) });
+        const log = name.startsWith("requests");
+        const params = exportParams(range, filter, { ...(extra || {}), ...(content ? { content: "true" } : {}) }, !log);
         return h("button", { type: "button", class: "secondary", dataset: { export: name }, onclick: async () => {
           message.textContent = "Preparing…";
           try {
