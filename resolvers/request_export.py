@@ -22,7 +22,7 @@ BATCH_ROWS = 5_000
 class ExportColumn:
     name: str  # the CSV header: the GraphQL field's name, or parent + field
     sql: str
-    kind: Literal["text", "number", "instant", "usd_nanos"] = "number"
+    kind: Literal["text", "integer", "instant", "usd_nanos"] = "integer"
     content: bool = False  # input and output: only when asked for and allowed
 
 
@@ -48,7 +48,7 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("output", "r.output", "text", content=True),
 )
 
-_JOINS = (
+EXPORT_FROM = (
     "FROM requests r "
     "LEFT JOIN assistants a ON a.id = r.assistant_id "
     "JOIN ai_models m ON m.id = r.model_id "
@@ -88,7 +88,7 @@ async def export_rows(
                 f"(r.created_at, r.id) < ({sql.bind(position[0])}, {sql.bind(position[1])})"
             )
         query = (
-            f"SELECT {selected} {_JOINS} WHERE {' AND '.join(sql.where)} "
+            f"SELECT {selected} {EXPORT_FROM} WHERE {' AND '.join(sql.where)} "
             f"ORDER BY r.created_at DESC, r.id DESC LIMIT {sql.bind(batch_rows)}"
         )
         _, found = await connection.execute_query(query, sql.params)

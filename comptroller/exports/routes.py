@@ -162,16 +162,25 @@ async def request_log_csv(request: Request) -> Response:
     except AppError as error:
         return error_response([error.formatted])
     columns = export_columns(with_content=content == "true")
-    cells = [CELL_OF_KIND[column.kind] for column in columns]
+    # Integers go to the csv module as they are; only the other kinds need a conversion.
+    converted = [
+        (index, CELL_OF_KIND[column.kind])
+        for index, column in enumerate(columns)
+        if column.kind != "integer"
+    ]
     request_id = request_id_of(request)
+
+    def cells(row: tuple[Any, ...]) -> list[Any]:
+        values = list(row)
+        for index, convert in converted:
+            values[index] = convert(values[index])
+        return values
 
     async def body() -> AsyncIterator[str]:
         yield csv_text([[column.name for column in columns]])
         try:
             async for batch in export_rows(project_id, filters, columns):
-                yield csv_text(
-                    [cell(value) for cell, value in zip(cells, row, strict=True)] for row in batch
-                )
+                yield csv_text(cells(row) for row in batch)
         except Exception:
             # The status line is sent: the body stops short, and the log says why.
             logger.exception("request log export failed (request %s)", request_id)
