@@ -22,6 +22,7 @@ COPY pyproject.toml README.md policy.polar ./
 COPY comptroller ./comptroller
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY kernel ./kernel
 COPY models ./models
 COPY kernel ./kernel
 COPY --from=browser-packages /web/node_modules ./web/node_modules

@@ -46,8 +46,8 @@ from kernel.cache import ResultCache
 from models import Project, ProjectRole
 from schema import build_schema
 from schema.context import build_context
-from tests.backends import REDIS_URL, serving
-from tests.factories import grant, make_user
+from tests.support.backends import REDIS_URL, serving
+from tests.support.factories import grant, make_user
 
 # Concurrent connections of the throughput run: enough to keep both workers busy.
 CONNECTIONS = 16

@@ -27,7 +27,7 @@ from kernel.tokens import hash_secret
 from models import ProjectRole
 from schema import build_schema
 from schema.context import build_context
-from tests.factories import grant, make_project, make_user
+from tests.support.factories import grant, make_project, make_user
 
 POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 VIEWER = "{ viewer { id } }"

@@ -55,7 +55,7 @@ from comptroller.database import tortoise_config
 from resolvers.ingestion.recording import (
     REQUEST_COLUMNS,
 )
-from tests.backends import REDIS_URL, Backend, postgres_database, serving
+from tests.support.backends import REDIS_URL, Backend, postgres_database, serving
 
 TARGET_RECORDS_PER_SECOND = 25_000
 WARMUP_BATCHES = 2

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from models import AiModel, ApiToken, Assistant, Project, ProjectRole, RequestStatus, User
+from models import AiModel, ApiToken, Assistant, Project, ProjectRole, User
 from resolvers.ingestion.recording import (
     REQUEST_COLUMNS,
-    RecordInput,
 )
-from tests.factories import (
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,
@@ -21,16 +20,13 @@ from tests.factories import (
     make_project,
     make_user,
 )
+from tests.support.records import RECORD_REQUESTS, record
 
 BATCH = 1_000
 
 HISTORY = timedelta(days=30)
 
 ERROR_RATE = 0.03
-
-RECORD_REQUESTS = """mutation($records: [RequestRecordInput!]!) {
-  recordRequests(records: $records) { accepted duplicates }
-}"""
 
 # (name, input USD per million tokens, output USD per million tokens)
 MODEL_PRICES = (
@@ -133,28 +129,28 @@ def make_records(
         if model_id is None or rng.random() < 0.08:
             model_id = rng.choice(world.models).id
         failed = rng.random() < ERROR_RATE
-        record: dict[str, Any] = {
-            "externalId": f"{prefix}-{number:07d}",
-            "createdAt": (now - history * rng.random()).isoformat(),
-            "status": "ERROR" if failed else "SUCCESS",
-            "durationMs": int(rng.lognormvariate(6.5, 0.8)),
-            "modelId": str(model_id),
-            "inputTokens": int(rng.lognormvariate(6.5, 1.0)),
-            "outputTokens": 0 if failed else int(rng.lognormvariate(5.3, 0.9)),
-            "input": rng.choice(PROMPTS),
-            "output": None if failed else rng.choice(ANSWERS),
-        }
+        sent = record(
+            f"{prefix}-{number:07d}",
+            model_id,
+            createdAt=(now - history * rng.random()).isoformat(),
+            status="ERROR" if failed else "SUCCESS",
+            durationMs=int(rng.lognormvariate(6.5, 0.8)),
+            inputTokens=int(rng.lognormvariate(6.5, 1.0)),
+            outputTokens=0 if failed else int(rng.lognormvariate(5.3, 0.9)),
+            input=rng.choice(PROMPTS),
+            output=None if failed else rng.choice(ANSWERS),
+        )
         if assistant is not None:
-            record["assistantId"] = str(assistant.id)
+            sent["assistantId"] = str(assistant.id)
         if rng.random() < 0.92:
-            record["userId"] = str(rng.choice(world.users).id)
+            sent["userId"] = str(rng.choice(world.users).id)
         if rng.random() < 0.5:
-            record["apiTokenId"] = str(rng.choice(world.client_tokens).id)
+            sent["apiTokenId"] = str(rng.choice(world.client_tokens).id)
         if rng.random() < 0.1:
-            record["cost"] = round(rng.uniform(0.0001, 0.05), 6)
+            sent["cost"] = round(rng.uniform(0.0001, 0.05), 6)
         if failed:
-            record["errorMessage"] = rng.choice(ERRORS)
-        records.append(record)
+            sent["errorMessage"] = rng.choice(ERRORS)
+        records.append(sent)
     return records
 
 
@@ -176,43 +172,39 @@ def raw_rows(
     prices = {m.id: m for m in world.models}
     now = datetime.now(UTC)
     rows = []
-    for record in records:
-        model = prices[int(record["modelId"])]
+    for sent in records:
+        model = prices[int(sent["modelId"])]
         input_price = model.input_price_per_million_nanos
         output_price = model.output_price_per_million_nanos
-        cost = record.get("cost")
+        cost = sent.get("cost")
         cost_nanos = (
             round(cost * 1e9)
             if cost is not None
-            else (
-                record["inputTokens"] * input_price
-                + record["outputTokens"] * output_price
-                + 500_000
-            )
+            else (sent["inputTokens"] * input_price + sent["outputTokens"] * output_price + 500_000)
             // 1_000_000
         )
-        created_at = datetime.fromisoformat(record["createdAt"]).astimezone(UTC)
-        token = record.get("apiTokenId")
+        created_at = datetime.fromisoformat(sent["createdAt"]).astimezone(UTC)
+        token = sent.get("apiTokenId")
         values: dict[str, object] = {
             "project_id": world.raw_project.id,
-            "external_id": record["externalId"],
+            "external_id": sent["externalId"],
             # Tortoise stores aware datetimes on SQLite as isoformat(" ") text.
             "created_at": created_at.isoformat(" ") if sqlite else created_at,
             "recorded_at": now.isoformat(" ") if sqlite else now,
-            "status": record["status"],
-            "duration_ms": record["durationMs"],
-            "assistant_id": _int_or_none(record.get("assistantId")),
+            "status": sent["status"],
+            "duration_ms": sent["durationMs"],
+            "assistant_id": _int_or_none(sent.get("assistantId")),
             "model_id": model.id,
             "api_token_id": int(token) if token is not None else world.recording_token.id,
-            "user_id": _int_or_none(record.get("userId")),
-            "input_tokens": record["inputTokens"],
-            "output_tokens": record["outputTokens"],
+            "user_id": _int_or_none(sent.get("userId")),
+            "input_tokens": sent["inputTokens"],
+            "output_tokens": sent["outputTokens"],
             "cost_nanos": cost_nanos,
             "input_price_per_million_nanos": input_price,
             "output_price_per_million_nanos": output_price,
-            "input": record.get("input"),
-            "output": record.get("output"),
-            "error_message": record.get("errorMessage"),
+            "input": sent.get("input"),
+            "output": sent.get("output"),
+            "error_message": sent.get("errorMessage"),
         }
         rows.append(tuple(values[column] for column in REQUEST_COLUMNS))
     return rows
@@ -220,23 +212,3 @@ def raw_rows(
 
 def _int_or_none(value: str | None) -> int | None:
     return None if value is None else int(value)
-
-
-def to_record_input(record: dict[str, Any]) -> RecordInput:
-    """What the mutation hands the resolver (what Strawberry's coercion would produce)."""
-    return RecordInput(
-        external_id=record["externalId"],
-        created_at=datetime.fromisoformat(record["createdAt"]),
-        status=RequestStatus(record["status"]),
-        duration_ms=record["durationMs"],
-        model_id=record["modelId"],
-        input_tokens=record["inputTokens"],
-        output_tokens=record["outputTokens"],
-        assistant_id=record.get("assistantId"),
-        user_id=record.get("userId"),
-        api_token_id=record.get("apiTokenId"),
-        cost=record.get("cost"),
-        input=record.get("input"),
-        output=record.get("output"),
-        error_message=record.get("errorMessage"),
-    )

@@ -21,11 +21,9 @@ from tortoise.transactions import in_transaction
 
 from bench.ingestion_data import (
     BATCH,
-    RECORD_REQUESTS,
     World,
     body_of,
     make_records,
-    to_record_input,
 )
 from comptroller.settings import REPOSITORY_ROOT
 from kernel.authorization import Policy
@@ -41,6 +39,7 @@ from schema import build_schema
 from schema.context import build_context
 from schema.records_coercion import RecordsCoercer
 from schema.records_reader import read_records
+from tests.support.records import RECORD_REQUESTS, record_input
 
 PHASE_BATCHES = 5
 
@@ -105,7 +104,7 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         assert not isinstance(coerced, list), coerced[:3]
 
     async def to_inputs(records: list[dict[str, Any]]) -> None:
-        [to_record_input(record) for record in records]
+        [record_input(record) for record in records]
 
     mutation = schema.get_type_by_name("Mutation")
     assert isinstance(mutation, StrawberryObjectDefinition)
@@ -143,7 +142,7 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
     }
 
     async def resolver(records: list[dict[str, Any]]) -> None:
-        inputs = [to_record_input(record) for record in records]
+        inputs = [record_input(record) for record in records]
         marks = [time.perf_counter()]
         latest = datetime.now(UTC) + FUTURE_TOLERANCE
         parsed = [_parse(index, record, latest) for index, record in enumerate(inputs)]

@@ -22,8 +22,8 @@ from kernel.cache import ResultCache
 from models import ProjectRole
 from models.rollup import USAGE_KEY, USER_USAGE_KEY
 from resolvers.rollups import DAILY_SOURCES, SUM_COLUMNS, daily_from_quarters_sql
-from tests.backends import postgres_database
-from tests.factories import (
+from tests.support.backends import postgres_database
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,

@@ -3,8 +3,6 @@ expired token, or a role taken away, stops working on the very next request."""
 
 from datetime import UTC, datetime, timedelta
 
-from tortoise import connections
-
 from kernel.errors import Unauthenticated
 from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
 from kernel.raw_sql import bind_marks
@@ -52,7 +50,7 @@ _ROLES = Membership._meta.fields_map["roles"]
 
 
 async def _authenticate_user(digest: str, now: datetime) -> UserPrincipal:
-    connection = connections.get("default")
+    connection = PersonalAccessToken._meta.db  # the ORM's connection, whatever its name
     (mark,) = bind_marks(connection, 1)
     rows = await connection.execute_query_dict(_PERSON_SQL.format(mark=mark), [digest])
     if not rows or not hashes_match(rows[0]["secret_hash"], digest):

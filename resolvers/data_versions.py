@@ -13,7 +13,6 @@ never meets the entries that a shared cache (Redis) still holds for another.
 import secrets
 from dataclasses import dataclass
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import bind_marks
@@ -54,7 +53,7 @@ async def current_version(project_id: int) -> int:
 
 async def current_versions(project_id: int) -> Versions:
     """The catalog's and the project's versions, in one query."""
-    connection = connections.get("default")
+    connection = DataVersion._meta.db  # the ORM's connection, whatever its name
     catalog, project = bind_marks(connection, 2)
     rows = await connection.execute_query_dict(
         "SELECT project_id, version FROM project_data_versions "

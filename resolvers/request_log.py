@@ -10,8 +10,6 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tortoise import connections
-
 from kernel.errors import NotFound
 from kernel.raw_sql import Statement
 from models import Request
@@ -72,7 +70,7 @@ async def request_page(
     project_id: int, filters: RequestFilter, first: int, after: str | None
 ) -> RequestPage:
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
-    connection = connections.get("default")
+    connection = Request._meta.db  # the ORM's connection, whatever its name
     sql = Statement(connection)
     constrain_to(sql, project_id, filters)
     if position is not None:

@@ -10,14 +10,14 @@ import pytest_asyncio
 from tortoise import Tortoise
 
 from comptroller.database import tortoise_config
-from tests.backends import (
+from tests.support.backends import (
     REDIS_URL,
     Backend,
     postgres_and_redis_problem,
     postgres_database,
     serving,
 )
-from tests.graphql_client import GraphQLClient
+from tests.support.graphql_client import GraphQLClient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

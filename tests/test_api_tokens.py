@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from models import ApiToken, Project, ProjectRole, User
-from tests.factories import grant, make_api_token, make_project, make_user
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import grant, make_api_token, make_project, make_user
+from tests.support.graphql_client import GraphQLClient, Response, bad_argument
+from tests.support.snapshots import snapshot
 
 TOKEN_FIELDS = "id name prefix createdAt expiresAt revokedAt lastUsedAt"
 CREATE_API_TOKEN = f"""
@@ -52,14 +52,6 @@ def instant(value: datetime) -> str:
 
 def in_days(days: float) -> datetime:
     return datetime.now(UTC) + timedelta(days=days)
-
-
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 async def test_created_token_shows_its_secret_once_and_the_list_never_does(

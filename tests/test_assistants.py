@@ -5,9 +5,16 @@ from typing import Any
 import pytest
 
 from models import AiModel, Assistant, AssistantStatus, Project, ProjectRole, User
-from tests.factories import grant, make_assistant, make_model, make_project, make_user, unique
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import (
+    grant,
+    make_assistant,
+    make_model,
+    make_project,
+    make_user,
+    unique,
+)
+from tests.support.graphql_client import GraphQLClient, bad_argument
+from tests.support.snapshots import snapshot
 
 ASSISTANTS = """
 query($p: ID!, $status: AssistantStatus) {
@@ -67,14 +74,6 @@ def by_name(*assistants: Assistant) -> list[dict[str, Any]]:
         {"id": str(a.id), "name": a.name, "status": a.status.value}
         for a in sorted(assistants, key=lambda a: a.name)
     ]
-
-
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 async def test_assistant_user_sees_only_active_assistants(api: GraphQLClient) -> None:

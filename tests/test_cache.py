@@ -9,12 +9,19 @@ from typing import Any
 import httpx
 
 from models import ProjectRole
-from tests.backends import Backend, serving
-from tests.factories import grant, make_api_token, make_model, make_project, make_user, unique
+from tests.support.backends import Backend, serving
+from tests.support.factories import (
+    grant,
+    make_api_token,
+    make_model,
+    make_project,
+    make_user,
+    unique,
+)
+from tests.support.records import RECORD_REQUESTS, record
 
 USAGE = """query($p: ID!, $r: TimeRange!) { project(id: $p) { usage(range: $r) {
   totalRequests totalCost timeline { totalRequests } } } }"""
-RECORD = """mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted } }"""
 
 
 async def post(server: str, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
@@ -53,12 +60,8 @@ async def check_read_your_writes(backend: Backend, workdir: Path, cache_url: str
                 usage = (await post(two.server_url, USAGE, variables, token))["data"]
                 assert usage["project"]["usage"]["totalRequests"] == recorded
             created_at = (now - timedelta(minutes=round_)).isoformat()
-            batch = [
-                {"externalId": unique("rw"), "createdAt": created_at, "status": "SUCCESS",
-                 "durationMs": 5, "modelId": str(model.id), "inputTokens": 10, "outputTokens": 5}
-                for _ in range(3)
-            ]  # fmt: skip
-            await post(two.server_url, RECORD, {"r": batch}, gateway)
+            batch = [record(unique("rw"), model, createdAt=created_at) for _ in range(3)]
+            await post(two.server_url, RECORD_REQUESTS, {"records": batch}, gateway)
             recorded += 3
             for _ in range(6):  # every worker shows the new records on its next query
                 usage = (await post(two.server_url, USAGE, variables, token))["data"]

@@ -3,7 +3,7 @@
 import sqlite3
 from pathlib import Path
 
-from tests.backends import command_env, run_cli
+from tests.support.backends import command_env, run_cli
 
 
 def sqlite_env(tmp_path: Path) -> dict[str, str]:

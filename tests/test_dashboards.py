@@ -3,10 +3,8 @@ same requests, for hypothesis-drawn filters, ranges, granularities and time zone
 the daylight-saving changes of New York and Berlin and in Kolkata's half-hour offset."""
 
 import random
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +17,19 @@ from hypothesis import strategies as st
 from models import ProjectRole, RequestStatus
 from resolvers.dashboards.buckets import Granularity
 from resolvers.ingestion.recording import RecordInput, record_requests
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.dashboard_recomputation import (
+    NANOS,
+    Case,
+    Dataset,
+    Sent,
+    buckets,
+    close,
+    matches,
+    shares,
+    totals,
+)
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,
@@ -28,10 +37,8 @@ from tests.factories import (
     make_project,
     make_user,
 )
-from tests.graphql_client import GraphQLClient
-from tests.test_time_buckets import brute_force
+from tests.support.graphql_client import GraphQLClient
 
-NANOS = 1_000_000_000
 # Two stretches with daylight-saving changes: Berlin and New York fall back on 2026-10-25 and
 # 2026-11-01; they spring forward on 2026-03-29 and 2026-03-08.
 STRETCHES = [
@@ -67,31 +74,6 @@ query($p: ID!, $r: TimeRange!, $f: UsageFilter, $c: PivotDimension!, $m: PivotMe
   timeline { start activeUsers averageCostPerUser averageRequestsPerUser }
   pivot(columns: $c, measure: $m) { columns { key } rows { user { id } values total } }
 } } }"""
-
-
-@dataclass(frozen=True)
-class Sent:
-    created_at: datetime
-    status: str
-    duration_ms: int
-    cost_nanos: int
-    input_tokens: int
-    output_tokens: int
-    assistant: int | None
-    model: int
-    api_token: int
-    user: int | None
-
-
-@dataclass
-class Dataset:
-    project_id: int
-    token: str
-    requests: list[Sent]
-    assistants: list[int]
-    models: list[int]
-    api_tokens: list[int]
-    users: list[int]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -161,27 +143,6 @@ async def dataset(backend: Backend) -> AsyncIterator[Dataset]:
     yield Dataset(project.id, token, sent, assistants, [m.id for m in models], api_tokens, users)
 
 
-@dataclass(frozen=True)
-class Case:
-    start: datetime
-    end: datetime
-    zone: str
-    granularity: Granularity
-    filters: dict[str, Any]
-
-    def variables(self, project_id: int) -> dict[str, Any]:
-        return {
-            "p": str(project_id),
-            "r": {
-                "from": self.start.isoformat(),
-                "to": self.end.isoformat(),
-                "timezone": self.zone,
-                "granularity": self.granularity.value,
-            },
-            "f": self.filters or None,
-        }
-
-
 @st.composite
 def cases(draw: st.DrawFn, data: Dataset) -> Case:
     stretch_start, stretch_end = draw(st.sampled_from(STRETCHES))
@@ -210,69 +171,6 @@ def cases(draw: st.DrawFn, data: Dataset) -> Case:
         filters["status"] = draw(st.sampled_from(["SUCCESS", "ERROR"]))
     return Case(start, start + timedelta(seconds=length), draw(st.sampled_from(ZONES)),
                 granularity, filters)  # fmt: skip
-
-
-def matches(request: Sent, case: Case, start: datetime, end: datetime) -> bool:
-    f = case.filters
-    return (
-        start <= request.created_at < end
-        and ("assistantIds" not in f or str(request.assistant) in f["assistantIds"])
-        and ("modelIds" not in f or str(request.model) in f["modelIds"])
-        and ("apiTokenIds" not in f or str(request.api_token) in f["apiTokenIds"])
-        and ("userIds" not in f or str(request.user) in f["userIds"])
-        and ("status" not in f or request.status == f["status"])
-    )
-
-
-def totals(requests: list[Sent]) -> dict[str, Any]:
-    count = len(requests)
-    cost = sum(r.cost_nanos for r in requests)
-    errors = sum(r.status == "ERROR" for r in requests)
-    return {
-        "totalCost": cost / NANOS,
-        "totalRequests": count,
-        "totalErrors": errors,
-        "averageCostPerRequest": cost / NANOS / count if count else None,
-        "averageRequestTimeMs": sum(r.duration_ms for r in requests) / count if count else None,
-        "errorRate": 100 * errors / count if count else None,
-    }
-
-
-def buckets(case: Case, requests: list[Sent]) -> tuple[list[datetime], list[list[Sent]]]:
-    starts = brute_force(case.start, case.end, ZoneInfo(case.zone), case.granularity)
-    grouped: list[list[Sent]] = [[] for _ in starts]
-    for request in requests:
-        grouped[bisect_right(starts, request.created_at) - 1].append(request)
-    return starts, grouped
-
-
-def shares(requests: list[Sent], key: Callable[[Sent], int | None]) -> list[dict[str, Any]]:
-    groups: dict[int, list[Sent]] = defaultdict(list)
-    for request in requests:
-        groups[key(request) or 0].append(request)
-    total_cost = sum(r.cost_nanos for r in requests)
-    rows = []
-    for group_id, members in groups.items():
-        cost = sum(r.cost_nanos for r in members)
-        rows.append((-cost, group_id, {
-            "id": "none" if group_id == 0 else str(group_id),
-            "totalCost": cost / NANOS,
-            "totalRequests": len(members),
-            "costShare": 100 * cost / total_cost if total_cost else 0.0,
-            "requestShare": 100 * len(members) / len(requests),
-        }))  # fmt: skip
-    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
-
-
-def close(got: Any, want: Any) -> bool:
-    """Equal, with floats to within 1e-9 (costs in USD, shares and averages)."""
-    if isinstance(want, float) and isinstance(got, (float, int)):
-        return abs(got - want) <= 1e-9 * max(1.0, abs(want))
-    if isinstance(want, dict) and isinstance(got, dict):
-        return want.keys() == got.keys() and all(close(got[k], want[k]) for k in want)
-    if isinstance(want, list) and isinstance(got, list):
-        return len(got) == len(want) and all(close(g, w) for g, w in zip(got, want, strict=True))
-    return bool(got == want)
 
 
 SETTINGS = settings(

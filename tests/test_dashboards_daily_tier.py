@@ -1,7 +1,7 @@
 """Dashboards and the request log's total over ranges the daily rollups serve in part: whole
 UTC days inside a bucket, days a local bucket edge cuts (Kolkata, New York, Berlin), ranges
 that start and end mid-day, and short ranges across midnights and hours. Every figure against
-a plain-Python recomputation over the same requests (the helpers of ``test_dashboards``)."""
+a plain-Python recomputation over the same requests (``tests.support.dashboard_recomputation``)."""
 
 import random
 from collections import defaultdict
@@ -15,11 +15,20 @@ import pytest_asyncio
 from models import ProjectRole, RequestStatus
 from resolvers.dashboards.buckets import Granularity
 from resolvers.ingestion.recording import RecordInput, record_requests
-from tests.backends import Backend
-from tests.factories import grant, make_api_token, make_assistant, make_model, make_project
-from tests.factories import make_user as make_person
-from tests.graphql_client import GraphQLClient
-from tests.test_dashboards import Case, Dataset, Sent, buckets, close, matches, shares, totals
+from tests.support.backends import Backend
+from tests.support.dashboard_recomputation import (
+    Case,
+    Dataset,
+    Sent,
+    buckets,
+    close,
+    matches,
+    shares,
+    totals,
+)
+from tests.support.factories import grant, make_api_token, make_assistant, make_model, make_project
+from tests.support.factories import make_user as make_person
+from tests.support.graphql_client import GraphQLClient
 
 FIRST, LAST = datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC)
 QUERY = """

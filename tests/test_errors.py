@@ -8,8 +8,8 @@ from graphql import GraphQLError
 from kernel.errors import NotFound
 from schema import build_schema
 from schema.error_shaping import shape_error
-from tests.factories import make_user
-from tests.graphql_client import GraphQLClient
+from tests.support.factories import make_user
+from tests.support.graphql_client import GraphQLClient
 
 
 async def test_unknown_field_is_bad_user_input_without_suggestions(api: GraphQLClient) -> None:

@@ -2,7 +2,6 @@
 on externalId per project, exact integer costs, and rollups that always equal the raw rows."""
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -24,8 +23,8 @@ from models import (
     UserUsageRollup,
 )
 from resolvers.ingestion.recording import _cost_nanos
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.factories import (
     PRINCIPALS,
     grant,
     make_api_token,
@@ -35,9 +34,11 @@ from tests.factories import (
     make_user,
     make_world,
 )
-from tests.gateway_client import ROUTES, Gateway
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.gateway_client import ROUTES, Gateway
+from tests.support.graphql_client import GraphQLClient, Response, bad_argument
+from tests.support.records import HOUR, at, record, stored_external_ids
+from tests.support.rollup_tables import assert_every_tier_equals_the_requests, recomputed_rollups
+from tests.support.snapshots import snapshot
 
 REQUEST = """
 query($p: ID!, $id: ID!) {
@@ -50,27 +51,7 @@ query($p: ID!, $id: ID!) {
   }
 }"""
 
-# A whole hour a day ago: every record lies in the past, on known 15-minute buckets.
-HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
 NANOS_PER_USD = 10**9
-
-
-def at(minutes: float) -> str:
-    return (HOUR + timedelta(minutes=minutes)).isoformat()
-
-
-def record(external_id: str, model: AiModel, **fields: Any) -> dict[str, Any]:
-    """A valid record; ``fields`` (GraphQL names) override or add to it."""
-    return {
-        "externalId": external_id,
-        "createdAt": at(5),
-        "status": "SUCCESS",
-        "durationMs": 250,
-        "modelId": str(model.id),
-        "inputTokens": 100,
-        "outputTokens": 40,
-        **fields,
-    }
 
 
 @pytest.fixture(params=ROUTES)
@@ -90,94 +71,14 @@ async def recorded(gateway: Gateway, secret: str, records: list[dict[str, Any]])
     return payload
 
 
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    assert response.data is None or response.data.get("recordRequests") is None
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
-
-
 async def column(queryset: Any, name: str) -> list[Any]:
     """One column of a queryset's rows."""
     values: list[Any] = await queryset.values_list(name, flat=True)
     return values
 
 
-async def stored_external_ids(project: Project) -> list[str]:
-    return sorted(await column(Request.filter(project_id=project.id), "external_id"))
-
-
 async def stored_cost_nanos(project: Project) -> int:
     return sum(await column(Request.filter(project_id=project.id), "cost_nanos"))
-
-
-def quarter_hour_of(instant: datetime) -> datetime:
-    utc = instant.astimezone(UTC)
-    return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
-
-
-SUMS = ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
-
-
-async def rollups_from_requests(project: Project) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """Per-user rollup rows as the raw requests say they must be, computed here."""
-    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(SUMS))
-    for row in await Request.filter(project_id=project.id).values(
-        "created_at", "user_id", "assistant_id", "model_id", "api_token_id", "status",
-        "cost_nanos", "duration_ms", "input_tokens", "output_tokens",
-    ):  # fmt: skip
-        key = (
-            quarter_hour_of(row["created_at"]),
-            row["user_id"] or 0,
-            row["assistant_id"] or 0,
-            row["model_id"],
-            row["api_token_id"] or 0,
-            str(row["status"]),
-        )
-        error = int(str(row["status"]) == "ERROR")
-        values = (
-            1,
-            error,
-            row["cost_nanos"],
-            row["duration_ms"],
-            row["input_tokens"],
-            row["output_tokens"],
-        )
-        sums[key] = [total + value for total, value in zip(sums[key], values, strict=True)]
-    return {key: tuple(values) for key, values in sums.items()}
-
-
-async def assert_rollups_equal_requests(project: Project) -> None:
-    expected_per_user = await rollups_from_requests(project)
-    expected: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(SUMS))
-    for (bucket, _user, *rest), values in expected_per_user.items():
-        key = (bucket, *rest)
-        expected[key] = [a + b for a, b in zip(expected[key], values, strict=True)]
-    per_user = {
-        (
-            row["bucket_start"].astimezone(UTC),
-            row["user_key"],
-            row["assistant_key"],
-            row["model_id"],
-            row["api_token_key"],
-            row["status"],
-        ): tuple(row[s] for s in SUMS)
-        for row in await UserUsageRollup.filter(project_id=project.id).values()
-    }
-    usage = {
-        (
-            row["bucket_start"].astimezone(UTC),
-            row["assistant_key"],
-            row["model_id"],
-            row["api_token_key"],
-            row["status"],
-        ): tuple(row[s] for s in SUMS)
-        for row in await UsageRollup.filter(project_id=project.id).values()
-    }
-    assert per_user == expected_per_user
-    assert usage == {key: tuple(values) for key, values in expected.items()}
 
 
 async def gateway_project(**settings: Any) -> tuple[Project, AiModel, ApiToken, str]:
@@ -206,7 +107,7 @@ async def test_recording_the_same_batch_twice_stores_each_record_once(
     assert second == {"accepted": 0, "duplicates": 5}
     assert await stored_external_ids(project) == ["r-0", "r-1", "r-2", "r-3", "r-4"]
     assert sum(await column(UsageRollup.filter(project_id=project.id), "requests")) == 5
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def test_a_repeated_external_id_within_a_batch_is_a_duplicate_of_the_first(
@@ -228,7 +129,7 @@ async def test_a_repeated_external_id_within_a_batch_is_a_duplicate_of_the_first
     assert payload == {"accepted": 2, "duplicates": 2}
     assert await stored_external_ids(project) == ["a", "b"]
     assert (await Request.get(project_id=project.id, external_id="a")).duration_ms == 1
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def test_the_same_external_id_in_another_project_is_another_record(
@@ -268,7 +169,7 @@ async def test_concurrent_batches_with_overlapping_ids_store_each_record_once(
     assert sum(p["duplicates"] for p in payloads) == 150
     assert all(p["accepted"] + p["duplicates"] == 300 for p in payloads)
     assert await stored_external_ids(project) == [f"r-{i:04d}" for i in range(450)]
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def server_waits_for_a_lock(backend: Backend) -> None:
@@ -362,7 +263,7 @@ async def test_a_batch_with_one_bad_record_stores_nothing_and_names_it(
     }
     await recorded(gateway, secret, [record("existing", model)])
     before = await snapshot(project)
-    rollups_before = await rollups_from_requests(project)
+    rollups_before = await recomputed_rollups(project.id)
     good = {"assistantId": str(assistant.id), "userId": str(member.id)}
     batch = [record(f"r-{i}", model, createdAt=at(i), **good) for i in range(4)]
     batch.append(record("r-4", model, **good) | change(ids))
@@ -374,8 +275,8 @@ async def test_a_batch_with_one_bad_record_stores_nothing_and_names_it(
     assert bad_argument(response) == f"records[4].{field}"
     assert await stored_external_ids(project) == ["existing"]
     assert await snapshot(project) == before
-    assert await rollups_from_requests(project) == rollups_before
-    await assert_rollups_equal_requests(project)
+    assert await recomputed_rollups(project.id) == rollups_before
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def test_a_rejected_batch_stores_nothing_even_with_a_duplicate_in_it(
@@ -444,7 +345,7 @@ async def test_a_created_at_with_an_offset_is_stored_as_that_instant(gateway: Ga
     row = await Request.get(project_id=project.id)
     assert row.created_at == instant
     assert row.created_at.utcoffset() == timedelta(0)
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def test_more_than_a_thousand_records_are_refused(gateway: Gateway) -> None:
@@ -518,7 +419,7 @@ async def test_two_thousand_micro_dollar_requests_cost_exactly_two_thousandths(
     for rollup in (UsageRollup, UserUsageRollup):
         costs = await column(rollup.filter(project_id=project.id), "cost_nanos")
         assert sum(costs) == 2_000_000
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def request_cost(api: GraphQLClient, project: Project, row: Request, token: str) -> float:
@@ -553,7 +454,7 @@ async def test_a_cost_left_out_comes_from_the_model_prices_at_recording_time(
     assert after.input_price_per_million_nanos == 5_000_000_000
     assert after.output_price_per_million_nanos == 20_000_000_000
     assert await request_cost(gateway.api, project, after, member_token) == 0.015
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def test_a_computed_cost_rounds_to_the_nearest_nano_dollar(gateway: Gateway) -> None:
@@ -645,7 +546,7 @@ async def test_the_api_token_defaults_to_the_one_recording(gateway: Gateway) -> 
         await Request.filter(project_id=project.id).values_list("external_id", "api_token_id")
     )
     assert tokens == {"default": recording_token.id, "named": client_token.id}
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 async def test_rollups_equal_the_raw_sums_after_several_batches(gateway: Gateway) -> None:
@@ -694,7 +595,7 @@ async def test_rollups_equal_the_raw_sums_after_several_batches(gateway: Gateway
         {"accepted": 10, "duplicates": 5},
     ]
     assert len(await stored_external_ids(project)) == 80
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
     rollup_cost = sum(await column(UsageRollup.filter(project_id=project.id), "cost_nanos"))
     assert rollup_cost == await stored_cost_nanos(project)
 
@@ -719,7 +620,7 @@ async def test_only_a_project_api_token_may_record(gateway: Gateway, principal: 
     ]
     before = await snapshot(world.project)
     ids_before = await stored_external_ids(world.project)
-    rollups_before = await rollups_from_requests(world.project)
+    rollups_before = await recomputed_rollups(world.project.id)
 
     # when
     response = await record_requests(gateway, world.tokens[principal] or "", batch)
@@ -728,15 +629,15 @@ async def test_only_a_project_api_token_may_record(gateway: Gateway, principal: 
     if principal == "api_token":
         assert response.ok()["recordRequests"] == {"accepted": 1, "duplicates": 0}
         assert await stored_external_ids(world.project) == sorted([*ids_before, "r-1"])
-        await assert_rollups_equal_requests(world.project)
+        await assert_every_tier_equals_the_requests(world.project.id)
         return
     expected = "UNAUTHENTICATED" if principal in UNAUTHENTICATED else "FORBIDDEN"
     assert response.codes == [expected], response.raw
     assert await snapshot(world.project) == before
     assert await stored_external_ids(world.project) == ids_before
     assert await stored_external_ids(world.other_project) == []
-    assert await rollups_from_requests(world.project) == rollups_before
-    await assert_rollups_equal_requests(world.project)
+    assert await recomputed_rollups(world.project.id) == rollups_before
+    await assert_every_tier_equals_the_requests(world.project.id)
 
 
 @pytest.mark.parametrize("kind", ["revoked", "expired"])

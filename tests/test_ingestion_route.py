@@ -10,11 +10,12 @@ import pytest
 
 from comptroller.ingestion_route import MAX_BODY_BYTES
 from models import ProjectRole, Request
-from tests.backends import Backend
-from tests.factories import grant, make_api_token, make_model, make_project, make_user
-from tests.gateway_client import Gateway, json_route_response
-from tests.graphql_client import GraphQLClient, Response
-from tests.test_ingestion import assert_rollups_equal_requests, at, record, stored_external_ids
+from tests.support.backends import Backend
+from tests.support.factories import grant, make_api_token, make_model, make_project, make_user
+from tests.support.gateway_client import Gateway, json_route_response
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.records import at, record, stored_external_ids
+from tests.support.rollup_tables import assert_every_tier_equals_the_requests
 
 
 def refused(response: Response, status: int, code: str) -> dict[str, Any]:
@@ -191,7 +192,7 @@ async def test_both_routes_at_once_store_each_record_once(api: GraphQLClient) ->
     assert sum(p["duplicates"] for p in payloads) == 150
     assert await stored_external_ids(project) == [f"r-{i:04d}" for i in range(450)]
     assert await Request.filter(project_id=project.id).count() == 450
-    await assert_rollups_equal_requests(project)
+    await assert_every_tier_equals_the_requests(project.id)
 
 
 @pytest.mark.parametrize("route", ["graphql", "json"])

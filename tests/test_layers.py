@@ -1,4 +1,5 @@
-"""Imports run one way: shell → schema → resolvers → kernel → models (STYLE.md).
+"""Imports run one way: shell → schema → resolvers → kernel → models (STYLE.md); tests and
+benchmarks share code through ``tests/support`` only.
 
 Each module's imports are read from its source (lazy imports inside functions included) and
 checked against the table below, so an import against the direction fails here, not in review.
@@ -87,6 +88,28 @@ def test_resolver_capabilities_do_not_import_each_other() -> None:
     assert found == []
 
 
+def test_no_module_imports_a_test_module() -> None:
+    # What two test modules share lives in tests/support: a test module is no library.
+    found = [
+        f"{module_name(path)} imports {imported}"
+        for package in ("tests", "bench")
+        for path in source_modules(package)
+        for imported in imported_modules(path)
+        if imported.startswith("tests.test_")
+    ]
+    assert found == []
+
+
+def test_benchmarks_import_only_the_support_of_the_tests() -> None:
+    found = []
+    for path in source_modules("bench"):
+        for imported in imported_modules(path):
+            parts = imported.split(".")
+            if parts[0] == "tests" and len(parts) > 1 and parts[1] != "support":
+                found.append(f"{module_name(path)} imports {imported}")
+    assert found == []
+
+
 def test_the_table_sees_every_package() -> None:
     # A new top-level package must take its place in the table before it can be imported.
     packages = {
@@ -95,3 +118,12 @@ def test_the_table_sees_every_package() -> None:
         if path.parent.name not in {"tests", "bench"}
     }
     assert packages == set(ALLOWED)
+
+
+def test_the_image_copies_every_package() -> None:
+    copied = {
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ")
+    }
+    assert set(ALLOWED) <= copied

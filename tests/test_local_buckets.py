@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 from resolvers.dashboards.bucket_sql import bucket_index_sql, epoch_sql, segments
 from resolvers.dashboards.buckets import Granularity, bucket_starts
 from resolvers.dashboards.time_range import Window
-from tests.test_time_buckets import ZONES
-
-QUARTER = timedelta(minutes=15)
+from tests.support.bucket_walk import QUARTER, ZONES
 
 
 def local_window(start: datetime, end: datetime, zone: str, granularity: Granularity) -> Window:

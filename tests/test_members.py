@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from models import Membership, Project, ProjectRole, User
-from tests.factories import grant, make_project, make_user, unique
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import grant, make_project, make_user, unique
+from tests.support.graphql_client import GraphQLClient, bad_argument
+from tests.support.snapshots import snapshot
 
 MEMBERS = """
 query($p: ID!, $first: Int, $after: String) {
@@ -61,14 +61,6 @@ async def list_members(
     data = (await api(MEMBERS, {"p": str(project.id), **arguments}, token)).ok()
     members: dict[str, Any] = data["project"]["members"]
     return members
-
-
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 def encoded_cursor(*values: object) -> str:

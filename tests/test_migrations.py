@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.backends import Backend, command_env, postgres_database, run_cli
+from tests.support.backends import Backend, command_env, postgres_database, run_cli
 
 BEFORE_DAILY_TIER = "models.0005_requests_without_foreign_keys"
 # Table and column names below are constants: S608 does not apply.

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from models import AiModel, Project, ProjectRole, ProjectSettings, User
-from tests.factories import grant, make_model, make_project, make_user, unique
-from tests.graphql_client import GraphQLClient, Response
-from tests.snapshots import snapshot
+from tests.support.factories import grant, make_model, make_project, make_user, unique
+from tests.support.graphql_client import GraphQLClient, Response, bad_argument
+from tests.support.snapshots import snapshot
 
 PROJECT = """
 query($p: ID!) {
@@ -97,14 +97,6 @@ async def named_project(name: str) -> Project:
     project = await Project.create(name=name, description=None)
     await ProjectSettings.create(project=project)
     return project
-
-
-def bad_argument(response: Response) -> str:
-    """The argument a single BAD_USER_INPUT error names."""
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
 
 
 def as_seen(response: Response) -> tuple[Any, ...]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
 from schema.records_reader import decode_records, read_records
-from tests.test_records_coercion import ANY_VALUE, COERCER, VALID, records, typed
+from tests.support.record_strategies import ANY_VALUE, COERCER, VALID, records, typed
 
 
 def reference(body: bytes) -> list[RequestRecordInput] | None:

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import AiModel, Project, ProjectRole, Request
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.factories import (
     PRINCIPALS,
     grant,
     make_api_token,
@@ -28,12 +28,9 @@ from tests.factories import (
     make_user,
     make_world,
 )
-from tests.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, Response, bad_argument
+from tests.support.records import RECORD_REQUESTS, record
 
-RECORD_REQUESTS = """
-mutation($records: [RequestRecordInput!]!) {
-  recordRequests(records: $records) { accepted duplicates }
-}"""
 REQUESTS = """
 query($p: ID!, $filter: RequestFilter, $first: Int, $after: String) {
   project(id: $p) {
@@ -151,20 +148,20 @@ def dataset_records(
             instant = START + timedelta(microseconds=rng.randrange(SPAN_QUARTERS * 900 * 10**6))
         instants.append(instant)
         records.append(
-            {
-                "externalId": f"log-{i:03d}",
-                "createdAt": instant.astimezone(rng.choice(ZONES)).isoformat(),
-                "status": "ERROR" if rng.random() < 0.3 else "SUCCESS",
-                "durationMs": rng.randrange(50, 5000),
-                "modelId": str(rng.choice(models)),
-                "assistantId": optional_id(rng.choice(assistants)),
-                "userId": optional_id(rng.choice(users)),
-                "apiTokenId": optional_id(rng.choice(tokens)),
-                "inputTokens": rng.randrange(0, 4000),
-                "outputTokens": rng.randrange(0, 1000),
-                "input": f"question {i}",
-                "output": f"answer {i}",
-            }
+            record(
+                f"log-{i:03d}",
+                rng.choice(models),
+                createdAt=instant.astimezone(rng.choice(ZONES)).isoformat(),
+                status="ERROR" if rng.random() < 0.3 else "SUCCESS",
+                durationMs=rng.randrange(50, 5000),
+                assistantId=optional_id(rng.choice(assistants)),
+                userId=optional_id(rng.choice(users)),
+                apiTokenId=optional_id(rng.choice(tokens)),
+                inputTokens=rng.randrange(0, 4000),
+                outputTokens=rng.randrange(0, 1000),
+                input=f"question {i}",
+                output=f"answer {i}",
+            )
         )
     return records
 
@@ -474,13 +471,6 @@ async def test_an_empty_id_list_matches_nothing(dataset: Dataset) -> None:
 # -- bad arguments ----------------------------------------------------------------------------
 
 
-def bad_argument(response: Response) -> str:
-    assert response.codes == ["BAD_USER_INPUT"], response.raw
-    argument: str = response.errors[0]["extensions"]["argument"]
-    assert argument in response.errors[0]["message"]
-    return argument
-
-
 @pytest.mark.parametrize(
     ("filter_", "argument"),
     [
@@ -570,20 +560,6 @@ async def test_the_count_alone_is_exact_and_a_bad_cursor_is_still_refused(
 # -- pages stay stable while requests arrive --------------------------------------------------
 
 
-def plain_record(
-    external_id: str, model: AiModel, instant: datetime, status: str
-) -> dict[str, Any]:
-    return {
-        "externalId": external_id,
-        "createdAt": instant.isoformat(),
-        "status": status,
-        "durationMs": 100,
-        "modelId": str(model.id),
-        "inputTokens": 10,
-        "outputTokens": 5,
-    }
-
-
 @pytest.mark.parametrize("filter_", [{}, {"status": "SUCCESS"}], ids=["all", "successes"])
 async def test_a_walk_sees_every_earlier_request_once_while_new_ones_arrive(
     api: GraphQLClient, filter_: dict[str, Any]
@@ -595,11 +571,11 @@ async def test_a_walk_sees_every_earlier_request_once_while_new_ones_arrive(
     viewer, token = await make_user()
     await grant(viewer, project, ProjectRole.PROJECT_MEMBER)
     records = [
-        plain_record(
+        record(
             f"old-{i:02d}",
             model,
-            START + timedelta(minutes=i // 3 * 7),
-            "ERROR" if i % 4 == 0 else "SUCCESS",
+            createdAt=(START + timedelta(minutes=i // 3 * 7)).isoformat(),
+            status="ERROR" if i % 4 == 0 else "SUCCESS",
         )
         for i in range(45)
     ]
@@ -628,7 +604,9 @@ async def test_a_walk_sees_every_earlier_request_once_while_new_ones_arrive(
             api,
             secret,
             [
-                plain_record(f"new-{arrived + k}", model, now - timedelta(seconds=k), "SUCCESS")
+                record(
+                    f"new-{arrived + k}", model, createdAt=(now - timedelta(seconds=k)).isoformat()
+                )
                 for k in range(3)
             ],
         )
@@ -656,18 +634,22 @@ async def test_a_request_shows_its_content_and_what_it_refers_to(api: GraphQLCli
     viewer, token = await make_user()
     await grant(viewer, project, ProjectRole.PROJECT_MEMBER)
     instant = START + timedelta(minutes=3, microseconds=250_000)
-    full = {
-        **plain_record("full", model, instant, "ERROR"),
-        "assistantId": str(assistant.id),
-        "userId": str(user.id),
-        "apiTokenId": str(client_token.id),
-        "inputTokens": 1000,
-        "outputTokens": 500,
-        "input": "Summarise this.",
-        "output": "",
-        "errorMessage": "upstream timeout",
-    }
-    bare = plain_record("bare", model, instant, "SUCCESS") | {"cost": 0.000001}
+    full = record(
+        "full",
+        model,
+        createdAt=instant.isoformat(),
+        status="ERROR",
+        durationMs=100,
+        assistantId=str(assistant.id),
+        userId=str(user.id),
+        apiTokenId=str(client_token.id),
+        inputTokens=1000,
+        outputTokens=500,
+        input="Summarise this.",
+        output="",
+        errorMessage="upstream timeout",
+    )
+    bare = record("bare", model, createdAt=instant.isoformat(), cost=0.000001)
     await record_all(api, secret, [full, bare])
     rows = {r.external_id: r.id for r in await Request.filter(project_id=project.id)}
 
@@ -700,9 +682,9 @@ async def test_a_request_shows_its_content_and_what_it_refers_to(api: GraphQLCli
         "externalId": "bare",
         "createdAt": instant.isoformat(),
         "status": "SUCCESS",
-        "durationMs": 100,
-        "inputTokens": 10,
-        "outputTokens": 5,
+        "durationMs": 250,
+        "inputTokens": 100,
+        "outputTokens": 40,
         "cost": 0.000001,
         "input": None,
         "output": None,
@@ -722,7 +704,7 @@ async def test_a_request_of_another_project_is_not_found(api: GraphQLClient) -> 
     other = await make_project()
     _, secret = await make_api_token(other)
     model = await make_model()
-    await record_all(api, secret, [plain_record("theirs", model, START, "SUCCESS")])
+    await record_all(api, secret, [record("theirs", model, createdAt=START.isoformat())])
     theirs = await Request.get(project_id=other.id)
 
     # when

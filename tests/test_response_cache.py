@@ -14,7 +14,7 @@ from kernel.code_version import code_fingerprint
 from models import DataVersion, PersonalAccessToken, ProjectRole
 from resolvers.data_versions import CATALOG
 from schema.response_cache import cacheable_project
-from tests.factories import (
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,
@@ -23,14 +23,14 @@ from tests.factories import (
     make_user,
     unique,
 )
-from tests.graphql_client import GraphQLClient
+from tests.support.graphql_client import GraphQLClient
+from tests.support.records import RECORD_REQUESTS, record
 
 DASHBOARD = """query($p: ID!, $r: TimeRange!) { project(id: $p) { name viewerRoles
   usage(range: $r) { totalRequests byAssistant { id name totalRequests } }
   userActivity(range: $r) { activeUsers } } }"""
 USAGE = """query($p: ID!, $r: TimeRange!) { project(id: $p) { viewerRoles viewerPermissions
   usage(range: $r) { totalRequests } } }"""
-RECORD = """mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted } }"""
 RENAME = """mutation($id: ID!, $name: String!) { updateAssistant(id: $id, input: {name: $name}) {
   name } }"""
 SET_ROLES = """mutation($p: ID!, $u: ID!, $roles: [ProjectRole!]!) {
@@ -55,27 +55,31 @@ async def test_a_cached_dashboard_shows_every_change_on_the_next_query(
         "r": {"from": (now - timedelta(days=1)).isoformat(), "to": now.isoformat()},
     }
 
-    async def record(count: int) -> None:
+    async def send(count: int) -> None:
+        created_at = (now - timedelta(hours=1)).isoformat()
         batch = [
-            {"externalId": unique("rc"), "createdAt": (now - timedelta(hours=1)).isoformat(),
-             "status": "SUCCESS", "durationMs": 5, "modelId": str(model.id),
-             "assistantId": str(assistant.id), "userId": str(admin.id), "inputTokens": 10,
-             "outputTokens": 5}
+            record(
+                unique("rc"),
+                model,
+                createdAt=created_at,
+                assistantId=str(assistant.id),
+                userId=str(admin.id),
+            )
             for _ in range(count)
-        ]  # fmt: skip
-        (await api(RECORD, {"r": batch}, gateway)).ok()
+        ]
+        (await api(RECORD_REQUESTS, {"records": batch}, gateway)).ok()
 
     async def dashboard(token: str) -> dict[str, Any]:
         project: dict[str, Any] = (await api(DASHBOARD, variables, token)).ok()["project"]
         return project
 
-    await record(2)
+    await send(2)
     first = await dashboard(analyst_token)
     assert first == await dashboard(analyst_token)  # the second one from the cache
     assert first["usage"]["totalRequests"] == 2
 
     # New records: the data version moves.
-    await record(3)
+    await send(3)
     assert (await dashboard(analyst_token))["usage"]["totalRequests"] == 5
 
     # A rename: the catalog version moves.

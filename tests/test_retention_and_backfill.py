@@ -11,9 +11,10 @@ from tortoise.transactions import in_transaction
 from models import Project, Request, UsageRollup, UserUsageRollup
 from resolvers.retention import purge_expired
 from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of, rebuild_rollups
-from tests.backends import Backend, command_env, run_cli
-from tests.factories import grant, make_model, make_project, make_request, make_user
-from tests.rollup_tables import assert_every_tier_equals_the_requests
+from tests.support.backends import Backend, command_env, run_cli
+from tests.support.factories import grant, make_model, make_project, make_request, make_user
+from tests.support.records import record
+from tests.support.rollup_tables import assert_every_tier_equals_the_requests
 
 ROLLUP_COLUMNS = ("bucket_start", "assistant_key", "model_id", "api_token_key", "status",
                   "requests", "errors", "cost_nanos", "duration_ms", "input_tokens",
@@ -103,17 +104,9 @@ async def test_purge_keeps_every_tier_equal_to_what_remains_when_it_cuts_a_day(
     assert min(key[0] for key in tiers["usage_daily_rollups"]) == day
 
 
-def record(external_id: str, model_id: int, **overrides: Any) -> str:
-    line = {
-        "externalId": external_id,
-        "createdAt": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-        "status": "SUCCESS",
-        "durationMs": 40,
-        "modelId": str(model_id),
-        "inputTokens": 1000,
-        "outputTokens": 500,
-    } | overrides
-    return json.dumps(line)
+def line(external_id: str, model_id: int, **overrides: Any) -> str:
+    """One line of an import file: a record of 1,000 input and 500 output tokens."""
+    return json.dumps(record(external_id, model_id, inputTokens=1000, outputTokens=500) | overrides)
 
 
 async def test_import_requests_stores_good_lines_and_names_bad_ones(
@@ -122,11 +115,11 @@ async def test_import_requests_stores_good_lines_and_names_bad_ones(
     # given a file with good lines, a repeat, and three bad lines
     project = await make_project()
     model = await make_model(2.5, 10.0)
-    lines = [record(f"imp-{i}", model.id) for i in range(5)]
-    lines.insert(2, record("imp-0", model.id))  # line 3 repeats line 1
+    lines = [line(f"imp-{i}", model.id) for i in range(5)]
+    lines.insert(2, line("imp-0", model.id))  # line 3 repeats line 1
     lines.append("{not json")  # line 7
-    lines.append(record("imp-bad-model", 999_999_999))  # line 8
-    lines.append(record("imp-negative", model.id, inputTokens=-1))  # line 9
+    lines.append(line("imp-bad-model", 999_999_999))  # line 8
+    lines.append(line("imp-negative", model.id, inputTokens=-1))  # line 9
     path = tmp_path / "backfill.jsonl"
     path.write_text("\n".join(lines) + "\n")
 
@@ -155,6 +148,6 @@ async def test_import_requests_stores_good_lines_and_names_bad_ones(
 
 async def test_import_into_an_unknown_project_is_refused(backend: Backend, tmp_path: Path) -> None:
     path = tmp_path / "one.jsonl"
-    path.write_text(record("x", 1) + "\n")
+    path.write_text(line("x", 1) + "\n")
     code, _ = cli(backend, "import-requests", str(path), "--project", "999999999")
     assert code == 2

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.factories import PRINCIPALS, World, make_world, unique
-from tests.graphql_client import GraphQLClient
-from tests.snapshots import snapshot
+from tests.support.factories import PRINCIPALS, World, make_world, unique
+from tests.support.graphql_client import GraphQLClient
+from tests.support.records import RECORD_REQUESTS, record
+from tests.support.snapshots import snapshot
 
 OK = "ok"
 UNAUTHENTICATED = ("anonymous", "unknown_token", "revoked_token", "expired_token")
@@ -206,20 +207,8 @@ OPERATIONS = [
     ),
     Operation(
         "recordRequests",
-        "mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted } }",
-        lambda w: {
-            "r": [
-                {
-                    "externalId": unique("e"),
-                    "createdAt": "2026-01-01T00:00:00Z",
-                    "status": "SUCCESS",
-                    "durationMs": 10,
-                    "modelId": str(w.model.id),
-                    "inputTokens": 1,
-                    "outputTokens": 2,
-                }
-            ]
-        },
+        RECORD_REQUESTS,
+        lambda w: {"records": [record(unique("e"), w.model)]},
         GATEWAY,
         mutation=True,
     ),

@@ -8,9 +8,16 @@ from tortoise.transactions import in_transaction
 
 from models import Project, RequestStatus, UsageRollup, UserUsageRollup
 from resolvers.rollups import day_of, quarter_hour_of, rebuild_rollups
-from tests.backends import Backend
-from tests.factories import grant, make_assistant, make_model, make_project, make_request, make_user
-from tests.rollup_tables import assert_every_tier_equals_the_requests, stored_rollups
+from tests.support.backends import Backend
+from tests.support.factories import (
+    grant,
+    make_assistant,
+    make_model,
+    make_project,
+    make_request,
+    make_user,
+)
+from tests.support.rollup_tables import assert_every_tier_equals_the_requests, stored_rollups
 
 COLUMNS = ("bucket_start", "assistant_key", "model_id", "api_token_key", "status", "requests",
            "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")  # fmt: skip

@@ -21,10 +21,9 @@ from resolvers.dashboards.tiers import (
 )
 from resolvers.dashboards.time_range import Window
 from resolvers.rollups import day_of, quarter_hour_of
-from tests.test_time_buckets import ZONES
+from tests.support.bucket_walk import QUARTER, ZONES
 
 DAY = timedelta(days=1)
-QUARTER = timedelta(minutes=15)
 
 
 def window(start: datetime, end: datetime, zone: str, granularity: Granularity) -> Window:

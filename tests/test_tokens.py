@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from kernel.tokens import hash_secret
 from models import ApiToken, Membership, PersonalAccessToken, ProjectRole
-from tests.backends import Backend
-from tests.factories import grant, make_project, make_user
-from tests.graphql_client import GraphQLClient
+from tests.support.backends import Backend
+from tests.support.factories import grant, make_project, make_user
+from tests.support.graphql_client import GraphQLClient
 
 VIEWER = "{ viewer { id email } }"
 CREATE_USER = """

@@ -13,11 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import Statement
-from models import RequestStatus
+from models import Request, RequestStatus
 from resolvers.dashboards.bucket_sql import bucket_index_sql, epoch_sql
 from resolvers.dashboards.tiers import Span, plan_tiers
 from resolvers.dashboards.time_range import Window
@@ -136,7 +135,7 @@ async def aggregate(
 ) -> list[Group]:
     """Sums of the matching requests with ``start <= created_at < end``, per group, and per
     bucket of ``buckets`` (a window from ``start`` to ``end``) when given."""
-    connection = connections.get("default")
+    connection = Request._meta.db  # the ORM's connection, whatever its name
     with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
     # PostgreSQL plans parallel workers for each statement (5-10 ms): for the rollups without
     # the user, whose quarter hours are few, borrowing's extra statement cost more than it

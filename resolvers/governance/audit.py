@@ -3,8 +3,6 @@
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
-
 from models import AuditEvent
 from resolvers.data_versions import bump_catalog_version
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
@@ -29,7 +27,8 @@ async def record_event(
     event = await AuditEvent.create(
         actor_id=actor_id, project_id=project_id, action=action, target=target, details=details
     )
-    await bump_catalog_version(connections.get("default"))
+    # The ORM's connection, whatever its name: inside a transaction, the transaction's.
+    await bump_catalog_version(AuditEvent._meta.db)
     return event
 
 

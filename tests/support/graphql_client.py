@@ -42,3 +42,19 @@ class GraphQLClient:
             errors=body.get("errors") or [],
             raw=reply.text,
         )
+
+
+def bad_argument(response: Response) -> str:
+    """The argument a single BAD_USER_INPUT error names (its message names it too); the
+    field that refused it answers null."""
+    assert response.codes == ["BAD_USER_INPUT"], response.raw
+    (error,) = response.errors
+    answered: Any = response.data
+    for step in error.get("path") or ():
+        if answered is None:
+            break
+        answered = answered[step]
+    assert answered is None, response.raw
+    argument: str = error["extensions"]["argument"]
+    assert argument in error["message"]
+    return argument

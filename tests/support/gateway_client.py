@@ -3,12 +3,9 @@
 from dataclasses import dataclass
 from typing import Any
 
-from tests.graphql_client import GraphQLClient, Response
+from tests.support.graphql_client import GraphQLClient, Response
+from tests.support.records import RECORD_REQUESTS
 
-RECORD_REQUESTS = """
-mutation($records: [RequestRecordInput!]!) {
-  recordRequests(records: $records) { accepted duplicates }
-}"""
 ROUTES = ("graphql", "json")
 
 

@@ -1,0 +1,65 @@
+"""A request record as a gateway sends it (GraphQL names), the ``recordRequests`` document
+that sends a batch of them, and the same record as the resolver receives it: one definition
+for every test and benchmark."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from models import AiModel, Project, Request, RequestStatus
+from resolvers.ingestion.recording import RecordInput
+
+RECORD_REQUESTS = """
+mutation($records: [RequestRecordInput!]!) {
+  recordRequests(records: $records) { accepted duplicates }
+}"""
+
+# A whole hour a day ago: every record lies in the past, on known 15-minute buckets.
+HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+
+
+def at(minutes: float) -> str:
+    """``HOUR`` plus ``minutes``, as a record's ``createdAt``."""
+    return (HOUR + timedelta(minutes=minutes)).isoformat()
+
+
+def record(external_id: str, model: AiModel | int, **fields: Any) -> dict[str, Any]:
+    """A valid record of ``model`` (or of a model id that may not exist); ``fields``
+    (GraphQL names) override or add to it."""
+    model_id = model if isinstance(model, int) else model.id
+    return {
+        "externalId": external_id,
+        "createdAt": at(5),
+        "status": "SUCCESS",
+        "durationMs": 250,
+        "modelId": str(model_id),
+        "inputTokens": 100,
+        "outputTokens": 40,
+        **fields,
+    }
+
+
+def record_input(sent: dict[str, Any]) -> RecordInput:
+    """What the mutation hands the resolver for ``sent`` (what Strawberry's coercion
+    produces)."""
+    return RecordInput(
+        external_id=sent["externalId"],
+        created_at=datetime.fromisoformat(sent["createdAt"]),
+        status=RequestStatus(sent["status"]),
+        duration_ms=sent["durationMs"],
+        model_id=sent["modelId"],
+        input_tokens=sent["inputTokens"],
+        output_tokens=sent["outputTokens"],
+        assistant_id=sent.get("assistantId"),
+        user_id=sent.get("userId"),
+        api_token_id=sent.get("apiTokenId"),
+        cost=sent.get("cost"),
+        input=sent.get("input"),
+        output=sent.get("output"),
+        error_message=sent.get("errorMessage"),
+    )
+
+
+async def stored_external_ids(project: Project) -> list[str]:
+    """The external ids of a project's stored requests, sorted."""
+    rows = await Request.filter(project_id=project.id).values("external_id")
+    return sorted(row["external_id"] for row in rows)
