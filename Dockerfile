@@ -24,7 +24,6 @@ COPY schema ./schema
 COPY resolvers ./resolvers
 COPY kernel ./kernel
 COPY models ./models
-COPY kernel ./kernel
 COPY --from=browser-packages /web/node_modules ./web/node_modules
 RUN pip install . && chown -R comptroller /app
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from tests.backends import serving
-from tests.offline_browser import fenced_context, load_demo, offline_chromium
+from tests.support.backends import serving
+from tests.support.offline_browser import fenced_context, load_demo, offline_chromium
 
 VIEWS = ("usage", "users", "requests", "tokens")
 PRESETS = ("7", "30", "90")

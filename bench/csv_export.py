@@ -26,7 +26,7 @@ from tortoise import Tortoise
 from bench.synthetic import Clock, database, generate_rows, load_postgres, load_sqlite, make_world
 from comptroller.database import migrate_database, tortoise_config
 from resolvers.request_export import EXPORT_FROM, export_columns
-from tests.backends import command_env, free_port
+from tests.support.backends import command_env, free_port
 
 READY_SECONDS = 60
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tortoise import connections
-
 from kernel.raw_sql import Statement
+from models import Request
 from resolvers.request_log import RequestFilter, constrain_to
 
 BATCH_ROWS = 5_000
@@ -72,10 +71,9 @@ async def export_rows(
     filters: RequestFilter,
     columns: Sequence[ExportColumn],
     batch_rows: int = BATCH_ROWS,
-    connection_name: str = "default",
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
     """Batches of rows (tuples in ``columns`` order), newest first, until none are left."""
-    connection = connections.get(connection_name)
+    connection = Request._meta.db  # the ORM's connection, whatever its name
     selected = ", ".join(column.sql for column in columns)
     created_at = [column.name for column in columns].index("createdAt")
     row_id = [column.name for column in columns].index("id")

@@ -18,9 +18,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
-from tests.backends import Backend, serving
-from tests.graphql_client import GraphQLClient
-from tests.offline_browser import (
+from tests.support.backends import Backend, serving
+from tests.support.graphql_client import GraphQLClient
+from tests.support.offline_browser import (
     ARTIFACTS,
     DemoData,
     chromium_problem,

@@ -17,8 +17,8 @@ from models import AiModel, Assistant, Project, ProjectRole, RequestStatus
 from resolvers.dashboards.aggregates import UsageFilter
 from resolvers.request_export import export_columns, export_rows
 from resolvers.request_log import RequestFilter
-from tests.backends import Backend
-from tests.factories import (
+from tests.support.backends import Backend
+from tests.support.factories import (
     grant,
     make_api_token,
     make_assistant,
@@ -28,7 +28,7 @@ from tests.factories import (
     make_user,
     make_world,
 )
-from tests.graphql_client import GraphQLClient
+from tests.support.graphql_client import GraphQLClient
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 REQUESTS = """
@@ -347,7 +347,7 @@ async def test_the_export_reads_in_keyset_batches_through_tied_instants(
     # Batches of 7 rows cut through pairs of requests sharing one created_at.
     filters = RequestFilter(dimensions=UsageFilter(), start=None, end=None)
     columns = export_columns(with_content=False)
-    rows = export_rows(log.project.id, filters, columns, batch_rows=7, connection_name=backend.name)
+    rows = export_rows(log.project.id, filters, columns, batch_rows=7)
     batches = [batch async for batch in rows]
     assert [len(batch) for batch in batches] == [7] * 8 + [4]
     ids = [row[0] for batch in batches for row in batch]

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.backends import Backend
+from tests.support.backends import Backend
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 AUDIT = Path(__file__).resolve().parent / "graphql_http_audit"
