@@ -10,16 +10,22 @@ from schema.scalars import JSON
 from schema.user import User
 
 
-@strawberry.type(name="AuditEvent")
+@strawberry.type(
+    name="AuditEvent",
+    description="A change to a project's members, settings, assistants or tokens "
+    "(PROJECT_ADMIN reads them).",
+)
 class AuditEvent:
-    id: strawberry.ID
-    at: datetime
-    action: str
-    target: str
-    details: JSON | None
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    at: datetime = strawberry.field(description="When it happened (UTC).")
+    action: str = strawberry.field(description="What was done, e.g. member.add or settings.update.")
+    target: str = strawberry.field(description="What it was done to, e.g. user:12.")
+    details: JSON | None = strawberry.field(
+        description="The change's particulars (before and after); null = none."
+    )
     actor_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="Who did it; null = the system (e.g. retention).")
     async def actor(self, info: Info) -> User | None:
         if self.actor_id is None:
             return None

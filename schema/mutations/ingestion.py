@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.arguments import InputContext
@@ -18,23 +18,39 @@ class RequestRecordInput:
     external_id: str = strawberry.field(
         description="Idempotency key: the same externalId twice in a project is stored once."
     )
-    created_at: datetime
-    status: RequestStatus
-    duration_ms: int
-    model_id: strawberry.ID
-    input_tokens: int
-    output_tokens: int
-    assistant_id: strawberry.ID | None = None
-    user_id: strawberry.ID | None = None
+    created_at: datetime = strawberry.field(
+        description="When the gateway received it, with offset; not before 2000."
+    )
+    status: RequestStatus = strawberry.field(description="How it ended.")
+    duration_ms: int = strawberry.field(
+        description="Milliseconds from receipt to answer, 0 or more."
+    )
+    model_id: strawberry.ID = strawberry.field(
+        description="The model called; must be allowed in the project."
+    )
+    input_tokens: int = strawberry.field(description="Tokens sent to the model, 0 or more.")
+    output_tokens: int = strawberry.field(description="Tokens the model answered with, 0 or more.")
+    assistant_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The project's assistant that made it; null = a direct call."
+    )
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The project member it was made for; null = nobody (batch jobs)."
+    )
     api_token_id: strawberry.ID | None = strawberry.field(
         default=None, description="The token the client called with; default: the recording one."
     )
     cost: float | None = strawberry.field(
         default=None, description="USD; when absent, from the model's prices."
     )
-    input: str | None = None
-    output: str | None = None
-    error_message: str | None = None
+    input: str | None = strawberry.field(
+        default=None, description="The prompt; dropped unless the project stores request content."
+    )
+    output: str | None = strawberry.field(
+        default=None, description="The answer; dropped unless the project stores request content."
+    )
+    error_message: str | None = strawberry.field(
+        default=None, description="Why it failed (status ERROR)."
+    )
 
 
 def _record_of(value: Mapping[str, Any]) -> RequestRecordInput:
@@ -79,10 +95,12 @@ def records_from_coerced(values: Sequence[Mapping[str, Any]]) -> list[RequestRec
     return [_record_of(value) for value in values]
 
 
-@strawberry.type
+@strawberry.type(description="What a recordRequests batch did.")
 class RecordRequestsPayload:
-    accepted: int
-    duplicates: int
+    accepted: int = strawberry.field(description="Records stored now.")
+    duplicates: int = strawberry.field(
+        description="Records whose externalId was stored before (not stored again)."
+    )
 
 
 @strawberry.type
@@ -92,7 +110,12 @@ class IngestionMutation:
         description="Project API tokens only. Up to 1,000 records, stored all or none.",
     )
     async def record_requests(
-        self, info: Info, records: list[RequestRecordInput]
+        self,
+        info: Info,
+        records: Annotated[
+            list[RequestRecordInput],
+            strawberry.argument(description="1..1,000 records of the calling token's project."),
+        ],
     ) -> RecordRequestsPayload:
         client = info.context.authorizer.require_client()
         outcome = await record_requests(client.project_id, client.token_id, records)
