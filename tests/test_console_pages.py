@@ -45,6 +45,7 @@ USERS = """query ($p: ID!, $range: TimeRange!) { project(id: $p) { userActivity(
 REQUESTS = """query ($p: ID!, $filter: RequestFilter) { project(id: $p) {
   requests(filter: $filter, first: 25) { totalCount edges { node { id cost input } } } } }"""
 MODELS = "{ models { id name } }"
+PROJECT_FIELDS = '{ __type(name: "Project") { fields { name } } }'
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +202,10 @@ async def test_member_sees_the_apis_figures_in_usage_requests_and_tokens(
         await screenshot(page, "usage-member")
         choices = await page_choices(page)
         await expect_usage(page, api, token, choices)
+        # the budget shows when the API has Project.budget, and is left out when it has not
+        fields = (await api(PROJECT_FIELDS, token=token)).ok()["__type"]["fields"]
+        has_budget = any(field["name"] == "budget" for field in fields)
+        assert await page.locator("[data-budget]").count() == (1 if has_budget else 0)
 
         # when the range becomes the last 7 days by week and one model is picked
         models = (await api(MODELS, token=token)).ok()["models"]
