@@ -3,7 +3,7 @@ that a spreadsheet would run as a formula neutralised (OWASP "CSV injection").""
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,17 +51,45 @@ def usd_nanos_cell(value: int | None) -> str:
     return f"{'-' if value < 0 else ''}{whole}.{nanos:09d}"
 
 
-def as_is(value: Any) -> Any:
-    """What the csv module writes right itself: integers, and None as an empty cell."""
-    return value
+def _text_column(values: Sequence[Any]) -> list[Any]:
+    # Inline rather than a call per cell: a million rows x seven text columns.
+    return [v if v is None or not str(v).startswith(FORMULA_STARTS) else f"'{v}" for v in values]
 
 
-CELL_OF_KIND = {
-    "text": text_cell,
-    "integer": as_is,
-    "instant": instant_cell,
-    "usd_nanos": usd_nanos_cell,
+def _instant_column(values: Sequence[Any]) -> list[str]:
+    return [
+        f"{v[:10]}T{v[11:]}"
+        if type(v) is str and v[10:11] == " " and v.endswith("+00:00")
+        else instant_cell(v)
+        for v in values
+    ]
+
+
+def _usd_nanos_column(values: Sequence[Any]) -> list[str]:
+    return [usd_nanos_cell(v) for v in values]
+
+
+# How a column of each kind becomes cells; integers and None (an empty cell) the csv module
+# writes right itself.
+COLUMN_OF_KIND: dict[str, Callable[[Sequence[Any]], Sequence[Any]] | None] = {
+    "text": _text_column,
+    "integer": None,
+    "instant": _instant_column,
+    "usd_nanos": _usd_nanos_column,
 }
+
+
+def csv_batch(rows: Sequence[Sequence[Any]], kinds: Sequence[str]) -> str:
+    """Rows of database values, of the given column kinds, as CSV; converted a column at a
+    time (a comprehension per column costs a third of a function call per cell)."""
+    if not rows:
+        return ""
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for index, kind in enumerate(kinds):
+        convert = COLUMN_OF_KIND[kind]
+        if convert is not None:
+            columns[index] = convert(columns[index])
+    return csv_text(zip(*columns, strict=True))
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:

@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from strawberry import Schema
 
-from comptroller.exports.cells import CELL_OF_KIND, csv_text
+from comptroller.exports.cells import csv_batch, csv_text
 from comptroller.exports.figures import FIGURE_EXPORTS
 from comptroller.request_ids import request_id_of
 from kernel.authorization import Authorizer
@@ -162,25 +162,14 @@ async def request_log_csv(request: Request) -> Response:
     except AppError as error:
         return error_response([error.formatted])
     columns = export_columns(with_content=content == "true")
-    # Integers go to the csv module as they are; only the other kinds need a conversion.
-    converted = [
-        (index, CELL_OF_KIND[column.kind])
-        for index, column in enumerate(columns)
-        if column.kind != "integer"
-    ]
+    kinds = [column.kind for column in columns]
     request_id = request_id_of(request)
-
-    def cells(row: tuple[Any, ...]) -> list[Any]:
-        values = list(row)
-        for index, convert in converted:
-            values[index] = convert(values[index])
-        return values
 
     async def body() -> AsyncIterator[str]:
         yield csv_text([[column.name for column in columns]])
         try:
             async for batch in export_rows(project_id, filters, columns):
-                yield csv_text(cells(row) for row in batch)
+                yield csv_batch(batch, kinds)
         except Exception:
             # The status line is sent: the body stops short, and the log says why.
             logger.exception("request log export failed (request %s)", request_id)
