@@ -52,9 +52,7 @@ from bench.ingestion_data import (
 )
 from bench.ingestion_phases import breakdown
 from comptroller.database import tortoise_config
-from resolvers.ingestion.recording import (
-    REQUEST_COLUMNS,
-)
+from models.request import REQUEST_COLUMNS
 from tests.support.backends import REDIS_URL, Backend, postgres_database, serving
 
 TARGET_RECORDS_PER_SECOND = 25_000

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from models import AiModel, ApiToken, Assistant, Project, ProjectRole, User
-from resolvers.ingestion.recording import (
-    REQUEST_COLUMNS,
-)
+from models.request import REQUEST_COLUMNS
+from resolvers.ingestion.record import RecordInput
+from schema.records_reader import convert_records_variable
 from tests.support.factories import (
     grant,
     make_api_token,
@@ -212,3 +212,11 @@ def raw_rows(
 
 def _int_or_none(value: str | None) -> int | None:
     return None if value is None else int(value)
+
+
+def to_record_inputs(records: list[dict[str, Any]]) -> list[RecordInput]:
+    """What the mutation hands the resolver: the records as the API's msgspec reader reads
+    them."""
+    inputs = convert_records_variable(records)
+    assert inputs is not None, "the benchmark's records are of the usual shape"
+    return inputs

@@ -24,22 +24,19 @@ from bench.ingestion_data import (
     World,
     body_of,
     make_records,
+    to_record_inputs,
 )
 from comptroller.settings import REPOSITORY_ROOT
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
-from resolvers.ingestion.recording import (
-    FUTURE_TOLERANCE,
-    _first_of_each,
-    _parse,
-    _resolve,
-    store_rows,
-)
+from resolvers.ingestion.recording import resolve_rows
+from resolvers.ingestion.storage import first_of_each, store_rows
+from resolvers.ingestion.validation import parse_records
 from schema import build_schema
 from schema.context import build_context
 from schema.records_coercion import RecordsCoercer
-from schema.records_reader import read_records
-from tests.support.records import RECORD_REQUESTS, record_input
+from schema.records_reader import convert_records_variable
+from tests.support.records import RECORD_REQUESTS
 
 PHASE_BATCHES = 5
 
@@ -103,9 +100,6 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         )
         assert not isinstance(coerced, list), coerced[:3]
 
-    async def to_inputs(records: list[dict[str, Any]]) -> None:
-        [record_input(record) for record in records]
-
     mutation = schema.get_type_by_name("Mutation")
     assert isinstance(mutation, StrawberryObjectDefinition)
     field = mutation.get_field("record_requests")
@@ -129,25 +123,24 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
     convert_ms: list[float] = []
 
     async def msgspec_read(records: list[dict[str, Any]]) -> None:
-        assert read_records(records) is not None
+        assert convert_records_variable(records) is not None
 
     phases: dict[str, list[float]] = {
         k: []
         for k in (
-            "_parse",
-            "_resolve (lookups + rows)",
+            "parse_records",
+            "resolve_rows (lookups + rows)",
             "store_rows (COPY or INSERT, data version, rollups)",
             "commit",
         )
     }
 
     async def resolver(records: list[dict[str, Any]]) -> None:
-        inputs = [record_input(record) for record in records]
+        inputs = to_record_inputs(records)
         marks = [time.perf_counter()]
-        latest = datetime.now(UTC) + FUTURE_TOLERANCE
-        parsed = [_parse(index, record, latest) for index, record in enumerate(inputs)]
+        parsed = parse_records(inputs)
         marks.append(time.perf_counter())
-        rows = _first_of_each(await _resolve(project_id, token_id, parsed))
+        rows = first_of_each(await resolve_rows(project_id, token_id, parsed))
         marks.append(time.perf_counter())
         # The steps of record_requests, timed one by one.
         rows.sort(key=lambda row: row.external_id)
@@ -180,9 +173,6 @@ async def breakdown(world: World, rng: random.Random, name: str, http_batch_ms: 
         ),
         "variable coercion by graphql-core (the last resort)": await median_batch_ms(
             world, rng, "p-coerce", coerce
-        ),
-        "dicts -> RecordInput (Python only, for scale)": await median_batch_ms(
-            world, rng, "p-inputs", to_inputs
         ),
     }
     await median_batch_ms(world, rng, "p-convert", convert)

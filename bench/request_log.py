@@ -38,7 +38,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bench.synthetic import (
     ASSISTANT_WEIGHTS,
-    COLUMNS,
     ERROR_RATE,
     HISTORY_DAYS,
     MODEL_PRICES,
@@ -62,7 +61,6 @@ from comptroller.settings import REPOSITORY_ROOT
 from kernel.authorization import Policy
 from kernel.cache import ResultCache
 from models import RequestStatus
-from resolvers.ingestion.recording import REQUEST_COLUMNS
 from resolvers.request_log import RequestFilter, request_page
 from schema import build_schema
 from schema.context import build_context
@@ -309,10 +307,6 @@ async def run_queries(bench: Bench, end: datetime) -> None:
 
 
 async def measure(backend: str, size: int, runs: int, share: float, explain: bool) -> int:
-    if set(COLUMNS) != set(REQUEST_COLUMNS):
-        raise RuntimeError(
-            f"requests columns changed: {sorted(set(COLUMNS) ^ set(REQUEST_COLUMNS))}"
-        )
     label = f"{backend} {size:,}"
     clock = Clock(label)
     rng = random.Random(size)

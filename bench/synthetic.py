@@ -20,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.cache import ResultCache
 from models import ProjectRole
+from models.request import REQUEST_COLUMNS
 from models.rollup import USAGE_KEY, USER_USAGE_KEY
 from resolvers.rollups import DAILY_SOURCES, SUM_COLUMNS, daily_from_quarters_sql
 from tests.support.backends import postgres_database
@@ -71,14 +72,11 @@ ANSWERS = (
 ERRORS = ("upstream timeout after 30s", "rate limited by provider", "context length exceeded")
 
 
-# The loader writes these first four per row and a precomputed tail for the rest.
-HEAD = ("project_id", "external_id", "created_at", "recorded_at")
-TAIL = (
-    "status", "duration_ms", "assistant_id", "model_id", "api_token_id", "user_id",
-    "input_tokens", "output_tokens", "cost_nanos", "input_price_per_million_nanos",
-    "output_price_per_million_nanos", "input", "output", "error_message",
-)  # fmt: skip
-COLUMNS = (*HEAD, *TAIL)
+# The loader writes the first four per row and a precomputed tail for the rest.
+COLUMNS = REQUEST_COLUMNS
+HEAD = COLUMNS[:4]
+assert HEAD == ("project_id", "external_id", "created_at", "recorded_at")
+TAIL = COLUMNS[4:]
 
 
 # The 15-minute UTC bucket of created_at, in the text Tortoise stores on SQLite for an aware

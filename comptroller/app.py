@@ -29,7 +29,7 @@ from resolvers.authentication import bearer_token
 from schema import build_schema
 from schema.context import Context, build_context
 from schema.error_shaping import shape_errors
-from schema.records_coercion import RecordsCoercer
+from schema.records_json import JsonRecordsReader
 
 logger = logging.getLogger("comptroller")
 
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
-            ingestion_route(RecordsCoercer(schema._schema)),
+            ingestion_route(JsonRecordsReader(schema._schema)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *console_routes(settings.browser_packages_dir),

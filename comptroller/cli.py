@@ -129,16 +129,20 @@ def import_requests(
         int, typer.Option(min=1, max=1000, help="Records per transaction.")
     ] = 1000,
 ) -> None:
-    """Backfill requests from JSON Lines with the API's validation and idempotency; prints
-    accepted, duplicates, and each rejected line with its number and reason."""
+    """Backfill requests from JSON Lines with the API's reading, validation and idempotency;
+    prints accepted, duplicates, and each rejected line with its number and the API's reason."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     from models import Project
     from resolvers.ingestion.backfill import import_records
+    from schema import build_schema
+    from schema.records_json import JsonRecordsReader
 
     settings = _settings()
     with file.open("rb") as handle:
         lines = sum(1 for line in handle if line.strip())
+    # Each line read as the API reads a record, so both accept and refuse alike.
+    reader = JsonRecordsReader(build_schema()._schema)
 
     async def run() -> None:
         await Tortoise.init(config=tortoise_config(settings.database_url))
@@ -152,6 +156,7 @@ def import_requests(
                 summary = await import_records(
                     project,
                     file,
+                    reader.read_line,
                     batch_size=batch_size,
                     on_progress=lambda n: bar.advance(task, n),
                 )

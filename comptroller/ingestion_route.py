@@ -4,17 +4,14 @@ The same bearer token, body ``{"records": [RequestRecordInput, ...]}`` (GraphQL 
 the same checks and resolver, the same payload ``{"accepted": n, "duplicates": m}``. Errors
 have GraphQL's shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``, with the
 contract's codes and a matching HTTP status. Only the GraphQL layer is skipped: records are
-read as the ``RequestRecordInput`` type of the schema says (``schema.records_reader``,
+read as the ``RequestRecordInput`` type of the schema says (``schema.records_json``: msgspec,
 then ``RecordsCoercer`` and graphql-core when it declines), authorized by the policy's
 ``record_requests`` action, stored by ``resolvers.ingestion.recording.record_requests``.
 """
 
 import logging
-from typing import Any
 
 import orjson
-from graphql import GraphQLError, Undefined
-from graphql.utilities import coerce_input_value, validate_input_value
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,11 +19,9 @@ from starlette.routing import Route
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput, ErrorCode
 from resolvers.authentication import bearer_token
-from resolvers.ingestion.recording import check_batch_size, record_requests
+from resolvers.ingestion.recording import record_requests
 from schema.context import build_context
-from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
-from schema.records_coercion import RecordsCoercer
-from schema.records_reader import decode_records
+from schema.records_json import JsonRecordsReader
 
 logger = logging.getLogger("comptroller.ingestion")
 
@@ -49,11 +44,11 @@ class BodyTooLarge(BadUserInput):
         super().__init__("body", f"must be at most {MAX_BODY_BYTES} bytes; send fewer records")
 
 
-def ingestion_route(coercer: RecordsCoercer) -> Route:
+def ingestion_route(reader: JsonRecordsReader) -> Route:
     async def endpoint(request: Request) -> Response:
         request_id = request_id_of(request)
         try:
-            payload = await _record(request, coercer, request_id)
+            payload = await _record(request, reader, request_id)
         except AppError as error:
             return _error_response(error)
         except ClientDisconnect:
@@ -69,7 +64,7 @@ def ingestion_route(coercer: RecordsCoercer) -> Route:
     return Route(PATH, endpoint, methods=["POST"])
 
 
-async def _record(request: Request, coercer: RecordsCoercer, request_id: str) -> dict[str, int]:
+async def _record(request: Request, reader: JsonRecordsReader, request_id: str) -> dict[str, int]:
     context = await build_context(
         token=bearer_token(request.headers.get("authorization")),
         policy=request.app.state.policy,
@@ -78,7 +73,7 @@ async def _record(request: Request, coercer: RecordsCoercer, request_id: str) ->
         request=request,
     )
     client = context.authorizer.require_gateway("record_requests")
-    records = _records_of(await _body(request), coercer)
+    records = reader.read_body(await _body(request))
     outcome = await record_requests(client.project_id, client.token_id, records)
     return {"accepted": outcome.accepted, "duplicates": outcome.duplicates}
 
@@ -96,45 +91,6 @@ async def _body(request: Request) -> bytes:
             raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _records_of(body: bytes, coercer: RecordsCoercer) -> list[RequestRecordInput]:
-    decoded = decode_records(body)
-    if decoded is not None:
-        check_batch_size(len(decoded))
-        return decoded
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise BadUserInput("body", f"is not valid JSON ({error})") from None
-    if type(document) is not dict or document.keys() != {"records"}:
-        raise BadUserInput("body", 'must be a JSON object with one key, "records"')
-    raw = document["records"]
-    if type(raw) is not list:
-        raise BadUserInput("records", "must be an array of records")
-    check_batch_size(len(raw))
-    coerced = coercer.coerce(raw)
-    if coerced is None:
-        coerced = _coerced_by_graphql_core(raw, coercer)
-    return records_from_coerced(coerced)
-
-
-def _coerced_by_graphql_core(raw: list[Any], coercer: RecordsCoercer) -> list[dict[str, Any]]:
-    """What the fast path declined, coerced, or refused naming the record and field, in
-    graphql-core's words (the GraphQL route's)."""
-    coerced = coerce_input_value(raw, coercer.list_type)
-    if coerced is not Undefined:
-        assert isinstance(coerced, list)
-        return coerced
-    problems: list[tuple[str, str]] = []
-
-    def collect(error: GraphQLError, path: list[str | int]) -> None:
-        where = "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in path)
-        problems.append((f"records{where}", error.message))
-
-    validate_input_value(raw, coercer.list_type, collect, hide_suggestions=True)
-    argument, problem = problems[0] if problems else ("records", "is not a list of records")
-    raise BadUserInput(argument, problem)
 
 
 def _error_response(error: AppError) -> Response:

@@ -53,6 +53,8 @@ class BadUserInput(AppError):
 
     def __init__(self, argument: str, problem: str) -> None:
         super().__init__(f"Invalid argument {argument}: {problem}", argument=argument)
+        self.argument = argument
+        self.problem = problem
 
 
 class QueryTooComplex(AppError):

@@ -98,3 +98,30 @@ class Request(Model):
             Index(fields=("project_id", "user_id", "created_at", "id")),
             Index(fields=("project_id", "status", "created_at", "id")),
         )
+
+
+# What recording a request writes, every column but the id, in the table's order, with its SQL
+# type (PostgreSQL binds each column of a batch as one typed array). The one list of them: the
+# resolvers' COPY and INSERT, the demo's loader and the benchmarks' loaders all read it, and
+# ``tests/test_request_columns.py`` holds it to the model.
+REQUEST_COLUMN_TYPES = {
+    "project_id": "int",
+    "external_id": "varchar",
+    "created_at": "timestamptz",
+    "recorded_at": "timestamptz",
+    "status": "varchar",
+    "duration_ms": "int",
+    "assistant_id": "int",
+    "model_id": "int",
+    "api_token_id": "int",
+    "user_id": "int",
+    "input_tokens": "int",
+    "output_tokens": "int",
+    "cost_nanos": "bigint",
+    "input_price_per_million_nanos": "bigint",
+    "output_price_per_million_nanos": "bigint",
+    "input": "text",
+    "output": "text",
+    "error_message": "text",
+}
+REQUEST_COLUMNS = tuple(REQUEST_COLUMN_TYPES)

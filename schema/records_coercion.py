@@ -33,8 +33,8 @@ from graphql.execution import Executor
 from graphql.utilities.coerce_input_value import coerce_default_value
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.records_reader import read_records
-from schema.scalar_rules import MAX_INT, MIN_INT, plain_timestamp
+from schema.records_reader import convert_records_variable
+from schema.scalar_reading import MAX_INT, MIN_INT, plain_timestamp
 
 RECORD_TYPE = "RequestRecordInput"
 
@@ -149,7 +149,8 @@ def _records_variables(document: DocumentNode, operation_name: str | None) -> li
 
 
 class RecordsExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, with ``$records`` variables coerced by ``RecordsCoercer``.
+    """Strawberry's executor, with ``$records`` variables coerced by ``RecordsCoercer`` and
+    coercion errors written without suggestions.
 
     A variable the fast path coerced reaches graphql-core as an empty list (a valid value that
     costs nothing to coerce), and its coerced value is put in place afterwards. Anything the
@@ -170,13 +171,17 @@ class RecordsExecutor(StrawberryGraphQLCoreExecutionContext):
         *args: Any,
         **kwargs: Any,
     ) -> list[GraphQLError] | Executor[Any]:
+        # The schema hides field suggestions (StrawberryConfig); graphql-core's coercion of
+        # variables would still write "Did you mean 'modelId'?" mid-message, unlike the
+        # plain-JSON route's reading of the same record.
+        kwargs["hide_suggestions"] = True
         fast: dict[str, tuple[Any, list[Any]]] = {}
         raw_values = raw_variable_values or {}
         for name in _records_variables(document, operation_name) if raw_values else ():
             raw = raw_values.get(name)
-            # msgspec first (the mutation's own objects), then the coercer (graphql-core's
+            # msgspec first (the resolver's RecordInputs), then the coercer (graphql-core's
             # shape, a dict a record), then graphql-core itself.
-            coerced = read_records(raw) or cls.coercer.coerce(raw)
+            coerced = convert_records_variable(raw) or cls.coercer.coerce(raw)
             if coerced is not None:
                 fast[name] = (raw, coerced)
         if fast:

@@ -14,7 +14,8 @@ import pytest_asyncio
 
 from models import ProjectRole, RequestStatus
 from resolvers.dashboards.buckets import Granularity
-from resolvers.ingestion.recording import RecordInput, record_requests
+from resolvers.ingestion.record import RecordInput
+from resolvers.ingestion.recording import record_requests
 from tests.support.backends import Backend
 from tests.support.dashboard_recomputation import (
     Case,

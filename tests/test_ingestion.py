@@ -22,7 +22,7 @@ from models import (
     User,
     UserUsageRollup,
 )
-from resolvers.ingestion.recording import _cost_nanos
+from resolvers.ingestion import validation
 from tests.support.backends import Backend
 from tests.support.factories import (
     PRINCIPALS,
@@ -239,6 +239,8 @@ BAD_RECORDS: list[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]] =
     ("input too long", "input", lambda ids: {"input": "x" * 100_001}),
     ("output too long", "output", lambda ids: {"output": "x" * 100_001}),
     ("negative cost", "cost", lambda ids: {"cost": -0.000001}),
+    ("NUL in externalId", "externalId", lambda ids: {"externalId": "a\x00b"}),
+    ("NUL in errorMessage", "errorMessage", lambda ids: {"errorMessage": "\x00"}),
 ]  # fmt: skip
 
 
@@ -368,7 +370,7 @@ def cost_nanos(usd: float) -> int:
     def refuse(argument: str, problem: str) -> BadUserInput:
         raise AssertionError(f"{usd} refused: {argument} {problem}")
 
-    return _cost_nanos(usd, refuse)
+    return validation.cost_nanos(usd, refuse)
 
 
 def test_a_million_micro_dollar_costs_sum_to_exactly_one_dollar() -> None:

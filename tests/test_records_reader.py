@@ -13,12 +13,17 @@ from graphql.utilities import coerce_input_value
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schema.mutations.ingestion import RequestRecordInput, records_from_coerced
-from schema.records_reader import decode_records, read_records
+from resolvers.ingestion.record import RecordInput
+from schema.mutations.ingestion import records_from_coerced
+from schema.records_reader import (
+    convert_records_variable,
+    decode_record_line,
+    decode_records_body,
+)
 from tests.support.record_strategies import ANY_VALUE, COERCER, VALID, records, typed
 
 
-def reference(body: bytes) -> list[RequestRecordInput] | None:
+def reference(body: bytes) -> list[RecordInput] | None:
     """What the GraphQL-typed path reads from ``body``, or None where it refuses it."""
     try:
         document = orjson.loads(body)
@@ -30,7 +35,7 @@ def reference(body: bytes) -> list[RequestRecordInput] | None:
     return None if coerced is Undefined else records_from_coerced(coerced)
 
 
-def fields_of(decoded: list[RequestRecordInput]) -> Any:
+def fields_of(decoded: list[RecordInput]) -> Any:
     """Each record's fields with their types; an enum member is its value."""
     return typed(
         [
@@ -62,7 +67,7 @@ def test_msgspec_reads_only_what_the_graphql_typed_path_reads_with_its_values(
     body = json.dumps(document).encode()
 
     # when
-    decoded = decode_records(body)
+    decoded = decode_records_body(body)
     expected = reference(body)
 
     # then
@@ -78,11 +83,11 @@ def test_msgspec_reads_the_bodies_gateways_send(value: list[dict[str, Any]]) -> 
         record | {"modelId": "7", "createdAt": "2026-01-02T03:04:05.678+01:00", "cost": 0.25}
         for record in value
     ]
-    assert decode_records(orjson.dumps({"records": plain})) is not None
+    assert decode_records_body(orjson.dumps({"records": plain})) is not None
 
 
 def test_msgspec_declines_what_is_not_json() -> None:
-    assert decode_records(b'{"records": [') is None
+    assert decode_records_body(b'{"records": [') is None
 
 
 @settings(max_examples=400, deadline=None)
@@ -93,7 +98,7 @@ def test_msgspec_declines_what_is_not_json() -> None:
 )
 def test_a_records_variable_is_read_only_as_graphql_core_reads_it(value: Any) -> None:
     # when
-    read = read_records(value)
+    read = convert_records_variable(value)
     coerced = coerce_input_value(value, COERCER.list_type)
 
     # then
@@ -116,6 +121,24 @@ def test_a_records_variable_of_the_usual_shape_is_read() -> None:
             "errorMessage": "timeout",
         }
     ]
-    read = read_records(value)
+    read = convert_records_variable(value)
     assert read is not None
     assert fields_of(read) == fields_of(records_from_coerced(COERCER.coerce(value) or []))
+
+
+@settings(max_examples=300, deadline=None)
+@given(records() | st.fixed_dictionaries(VALID) | ANY_VALUE)
+def test_a_line_is_read_as_the_same_record_in_a_body(record: Any) -> None:
+    # given
+    line = json.dumps(record).encode()
+
+    # when
+    read = decode_record_line(line)
+    in_body = decode_records_body(b'{"records": [' + line + b"]}")
+
+    # then
+    if read is None:
+        assert in_body is None
+    else:
+        assert in_body is not None
+        assert fields_of([read]) == fields_of(in_body)

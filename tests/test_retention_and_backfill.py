@@ -131,7 +131,7 @@ async def test_import_requests_stores_good_lines_and_names_bad_ones(
     assert "accepted: 5" in output
     assert "duplicates: 1" in output
     assert "rejected: 3" in output
-    assert "line 7: not valid JSON" in output
+    assert "line 7: is not valid JSON" in output
     assert "line 8: modelId" in output
     assert "line 9: inputTokens" in output
     stored = await Request.filter(project_id=project.id).order_by("external_id")

@@ -10,11 +10,11 @@ from tortoise.transactions import in_transaction
 
 from comptroller.database import tortoise_config
 from comptroller.demo.outcomes import record_outcomes
-from comptroller.demo.request_rows import REQUEST_COLUMNS
 from comptroller.demo.traffic import Tally, generate_requests
 from comptroller.demo.world import World
 from comptroller.demo.world_creation import create_world
 from models import Project, User
+from models.request import REQUEST_COLUMNS
 from resolvers.rollups import rebuild_rollups
 
 BATCH_SIZE = 10_000

@@ -13,12 +13,6 @@ WITHOUT_USER_RATE = 0.08  # batch jobs that act for nobody in particular
 MAX_INPUT_TOKENS = 128_000  # the context window of most of the models
 MAX_OUTPUT_TOKENS = 4_096  # the usual max_tokens cap
 OFF_MODEL_RATE = 0.08  # the gateway sometimes routes an assistant to another model (A/B tests)
-REQUEST_COLUMNS = (
-    *("project_id", "external_id", "created_at", "recorded_at", "status", "duration_ms"),
-    *("assistant_id", "model_id", "api_token_id", "user_id", "input_tokens", "output_tokens"),
-    *("cost_nanos", "input_price_per_million_nanos", "output_price_per_million_nanos"),
-    *("input", "output", "error_message"),
-)
 
 
 def make_request(
@@ -29,7 +23,7 @@ def make_request(
     now: float,
     number: int,
 ) -> list[Any]:
-    """One row, in ``REQUEST_COLUMNS`` order."""
+    """One row, in ``models.request.REQUEST_COLUMNS`` order."""
     assistant = pick_assistant(rng, project, moment)
     model = pick_model(rng, project, assistant)
     error = pick_error(rng, model, moment, incidents)

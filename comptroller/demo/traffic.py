@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from comptroller.demo.catalog import DAY, HISTORY_DAYS, HOUR
 from comptroller.demo.failures import plan_incidents
-from comptroller.demo.request_rows import REQUEST_COLUMNS, make_request
+from comptroller.demo.request_rows import make_request
 from comptroller.demo.world import World
+from models.request import REQUEST_COLUMNS
 
 # Local hour -> relative traffic: a working day with a lunch dip and a quiet night.
 HOUR_OF_DAY_WEIGHTS = (

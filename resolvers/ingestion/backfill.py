@@ -1,29 +1,24 @@
 """Backfills: JSON Lines of ``RequestRecordInput`` objects, imported with the API's own
-validation and idempotency. A bad line is rejected with its number; the rest go in."""
+reading, validation and idempotency. A bad line is rejected with its number and the API's
+words for what is wrong; the rest go in."""
 
-import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from kernel.errors import BadUserInput
-from models import RequestStatus
-from resolvers.ingestion.recording import MAX_BATCH, RecordInput, record_requests
+from resolvers.ingestion.record import RecordInput
+from resolvers.ingestion.recording import record_requests
+from resolvers.ingestion.validation import MAX_BATCH
 
-REQUIRED = (
-    "externalId",
-    "createdAt",
-    "status",
-    "durationMs",
-    "modelId",
-    "inputTokens",
-    "outputTokens",
-)
-INTEGERS = ("durationMs", "inputTokens", "outputTokens")
-IDS = ("modelId", "assistantId", "userId", "apiTokenId")
-TEXTS = ("externalId", "input", "output", "errorMessage")
+# Reads one line as the API reads the record at ``records[0]`` of a batch, or raises the
+# API's BadUserInput: the API's own reader (``schema.records_json``), handed down by the
+# caller, since reading a record the way the schema types it is the schema's business.
+ReadLine = Callable[[bytes], RecordInput]
+
+# records[12].modelId -> (12, "modelId"); records[12] -> (12, "")
+_ARGUMENT = re.compile(r"records\[(\d+)\]\.?(.*)", re.DOTALL)
 
 
 @dataclass
@@ -33,75 +28,21 @@ class ImportSummary:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
 
 
-def read_records(path: Path) -> Iterator[tuple[int, RecordInput | str]]:
+def read_record_lines(path: Path, read_line: ReadLine) -> Iterator[tuple[int, RecordInput | str]]:
     """Each non-blank line's number and its record, or why it is not one."""
-    with path.open(encoding="utf-8") as lines:
+    with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as error:
-                    yield number, f"not valid JSON ({error.msg})"
-                    continue
-                try:
-                    yield number, record_from_json(data)
-                except (ValueError, TypeError) as error:
-                    yield number, str(error)
-
-
-def record_from_json(data: Any) -> RecordInput:
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    unknown = set(data) - {*REQUIRED, *IDS, *TEXTS, "cost"}
-    if unknown:
-        raise ValueError(f"unknown field {sorted(unknown)[0]}")
-    for name in REQUIRED:
-        if data.get(name) is None:
-            raise ValueError(f"{name} is required")
-    for name in INTEGERS:
-        if not isinstance(data[name], int) or isinstance(data[name], bool):
-            raise ValueError(f"{name} must be an integer")
-    for name in (*TEXTS, *IDS):
-        value = data.get(name)
-        if (value is not None and not isinstance(value, (str, int))) or isinstance(value, bool):
-            raise ValueError(f"{name} must be a string")
-    cost = data.get("cost")
-    if cost is not None and (not isinstance(cost, (int, float)) or isinstance(cost, bool)):
-        raise ValueError("cost must be a number")
-    try:
-        status = RequestStatus(data["status"])
-    except ValueError as error:
-        raise ValueError("status must be SUCCESS or ERROR") from error
-    try:
-        created_at = datetime.fromisoformat(str(data["createdAt"]))
-    except ValueError as error:
-        raise ValueError("createdAt must be an ISO-8601 date-time") from error
-
-    def text(name: str) -> str | None:
-        value = data.get(name)
-        return None if value is None else str(value)
-
-    return RecordInput(
-        external_id=str(data["externalId"]),
-        created_at=created_at,
-        status=status,
-        duration_ms=data["durationMs"],
-        model_id=str(data["modelId"]),
-        input_tokens=data["inputTokens"],
-        output_tokens=data["outputTokens"],
-        assistant_id=text("assistantId"),
-        user_id=text("userId"),
-        api_token_id=text("apiTokenId"),
-        cost=None if cost is None else float(cost),
-        input=text("input"),
-        output=text("output"),
-        error_message=text("errorMessage"),
-    )
+                    yield number, read_line(line)
+                except BadUserInput as error:
+                    yield number, _reason(error)
 
 
 async def import_records(
     project_id: int,
     path: Path,
+    read_line: ReadLine,
     *,
     batch_size: int = MAX_BATCH,
     on_progress: Callable[[int], None] | None = None,
@@ -109,7 +50,7 @@ async def import_records(
     """Import a JSON Lines file; ``on_progress(lines)`` after each stored batch."""
     summary = ImportSummary()
     batch: list[tuple[int, RecordInput]] = []
-    for number, parsed in read_records(path):
+    for number, parsed in read_record_lines(path, read_line):
         if isinstance(parsed, str):
             summary.rejected.append((number, parsed))
             if on_progress is not None:
@@ -137,9 +78,8 @@ async def _store(
         try:
             outcome = await record_requests(project_id, None, [record for _, record in pending])
         except BadUserInput as error:
-            index, field_name = _culprit(error)
-            number, _ = pending.pop(index)
-            summary.rejected.append((number, f"{field_name}: {error.message.split(': ', 1)[-1]}"))
+            number, _ = pending.pop(_record_index(error))
+            summary.rejected.append((number, _reason(error)))
             continue
         summary.accepted += outcome.accepted
         summary.duplicates += outcome.duplicates
@@ -148,8 +88,15 @@ async def _store(
         on_progress(len(batch))
 
 
-def _culprit(error: BadUserInput) -> tuple[int, str]:
-    """``records[12].modelId`` -> (12, "modelId")."""
-    argument = str((error.extensions or {}).get("argument", ""))
-    head, _, field_name = argument.partition("].")
-    return int(head.removeprefix("records[")), field_name
+def _record_index(error: BadUserInput) -> int:
+    match = _ARGUMENT.fullmatch(error.argument)
+    assert match is not None, error.argument  # a record's own error names records[i]
+    return int(match.group(1))
+
+
+def _reason(error: BadUserInput) -> str:
+    """The API's words for a record, without its place in a batch: ``modelId: no model has
+    id 7``, or the problem alone when it is the whole record's."""
+    match = _ARGUMENT.fullmatch(error.argument)
+    field_name = match.group(2) if match else error.argument
+    return f"{field_name}: {error.problem}" if field_name else error.problem

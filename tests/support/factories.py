@@ -20,7 +20,8 @@ from models import (
     RequestStatus,
     User,
 )
-from resolvers.ingestion.recording import RecordInput, record_requests
+from resolvers.ingestion.record import RecordInput
+from resolvers.ingestion.recording import record_requests
 
 
 def unique(prefix: str) -> str:

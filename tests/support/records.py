@@ -5,8 +5,9 @@ for every test and benchmark."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models import AiModel, Project, Request, RequestStatus
-from resolvers.ingestion.recording import RecordInput
+from models import AiModel, Project, Request
+from resolvers.ingestion.record import RecordInput
+from schema.records_reader import convert_records_variable
 
 RECORD_REQUESTS = """
 mutation($records: [RequestRecordInput!]!) {
@@ -39,24 +40,11 @@ def record(external_id: str, model: AiModel | int, **fields: Any) -> dict[str, A
 
 
 def record_input(sent: dict[str, Any]) -> RecordInput:
-    """What the mutation hands the resolver for ``sent`` (what Strawberry's coercion
-    produces)."""
-    return RecordInput(
-        external_id=sent["externalId"],
-        created_at=datetime.fromisoformat(sent["createdAt"]),
-        status=RequestStatus(sent["status"]),
-        duration_ms=sent["durationMs"],
-        model_id=sent["modelId"],
-        input_tokens=sent["inputTokens"],
-        output_tokens=sent["outputTokens"],
-        assistant_id=sent.get("assistantId"),
-        user_id=sent.get("userId"),
-        api_token_id=sent.get("apiTokenId"),
-        cost=sent.get("cost"),
-        input=sent.get("input"),
-        output=sent.get("output"),
-        error_message=sent.get("errorMessage"),
-    )
+    """What the mutation hands the resolver for ``sent``, read by the API's own reader."""
+    records = convert_records_variable([sent])
+    if records is None:
+        raise ValueError(f"not a record the API's fast reader takes: {sent!r}")
+    return records[0]
 
 
 async def stored_external_ids(project: Project) -> list[str]:

@@ -1,5 +1,6 @@
-"""GraphQL's Int bounds and the DateTime scalar's reading of the usual timestamps: what the
-two fast readers of records (``records_reader``, ``records_coercion``) share."""
+"""How GraphQL's scalars read a record's values, for the fast readers of records
+(``records_reader``, ``records_coercion``), which must read exactly as the scalars do: Int's
+32-bit bounds, and the DateTime scalar's reading of the usual timestamps."""
 
 import re
 from datetime import datetime
