@@ -9,8 +9,8 @@ PostgreSQL.
 Each size gets a fresh database: the small tables through the ORM, then the requests by a
 bulk loader (SQLite ``executemany`` in large transactions, PostgreSQL ``COPY``) with the
 secondary indexes (and, on PostgreSQL, the constraints) of ``requests`` dropped and rebuilt
-afterwards, the rollups built by ``INSERT ... SELECT ... GROUP BY`` 15-minute UTC bucket (and
-the daily ones from those, per UTC day), then ``ANALYZE`` (``VACUUM ANALYZE`` on PostgreSQL).
+afterwards, the rollups built by ``INSERT ... SELECT ... GROUP BY`` quarter hour (and the
+daily ones from those, per UTC day), then ``ANALYZE`` (``VACUUM ANALYZE`` on PostgreSQL).
 ``--project-share`` is the fraction of the rows in the benchmark project (the rest spread over
 9 other projects); by default all of them.
 

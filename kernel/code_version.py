@@ -10,7 +10,9 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-PACKAGES = ("comptroller", "models", "resolvers", "schema")
+# Every package of the application: what any of them computes may be cached. The cached
+# figures' encoding, for one, follows the types in models/ and resolvers/.
+PACKAGES = ("comptroller", "kernel", "models", "resolvers", "schema")
 
 
 @cache

@@ -1,24 +1,59 @@
-"""Request aggregates kept exact on ingest, per project and 15-minute UTC bucket, and per
-project and UTC day.
+"""Request aggregates kept exact on ingest, per project and quarter hour (15 minutes, aligned
+in UTC), and per project and UTC day; the sums every row keeps are ``RollupSums``.
 
-Every UTC offset in use is a multiple of 15 minutes, so 15-minute buckets add up exactly
-into any zone's hours, days, weeks and months. A UTC day adds up into any local bucket that
-holds it whole (a UTC week or month, a Kolkata week bar the day holding its Monday): long
-ranges read one daily row where they would read up to 96 quarter-hour ones, and per-user
-quarter hours are nearly empty. Dimension keys use 0 for "none" (a request without an
-assistant, token or user) because SQL unique constraints treat NULLs as distinct.
+Every UTC offset in use is a multiple of 15 minutes, so quarter hours add up exactly into
+any zone's hours, days, weeks and months (a dashboard's buckets). A UTC day adds up into any
+dashboard bucket that holds it whole (a UTC week or month, a Kolkata week bar the day
+holding its Monday): long ranges read one daily row where they would read up to 96
+quarter-hour ones, and per-user quarter hours are nearly empty. Dimension keys use 0 for
+"none" (a request without an assistant, token or user) because SQL unique constraints treat
+NULLs as distinct.
 
 - ``UsageRollup`` keeps every filter dimension except the user: project dashboards.
 - ``UserUsageRollup`` adds the user: per-user activity, and any filter naming users.
-- ``UsageDailyRollup`` and ``UserUsageDailyRollup``: the same per UTC day
-  (``bucket_start`` is the day's midnight UTC).
+- ``UsageDailyRollup`` and ``UserUsageDailyRollup``: the same per UTC day.
+
+The ``bucket_start`` column holds a row's quarter hour, or its day's midnight UTC.
 """
 
+import msgspec
+from msgspec.structs import astuple
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-# The unique keys of the rollups: a row per bucket and combination of dimension values.
+
+class RollupSums(msgspec.Struct, array_like=True, gc=False):
+    """What a rollup row sums over its requests: the one list of the sums.
+
+    Everything else derives from these fields, in this order: the BIGINT columns of every
+    rollup table (``Rollup``), the upserts and the aggregates' ``SUM(...)`` lists
+    (``resolvers/rollups.py``), the dashboards' accumulators and their cached encoding
+    (a JSON array, ``array_like``), the benchmarks' bulk loader. Mutable, to accumulate in
+    place: never add to one that a cache or another caller also holds.
+    """
+
+    requests: int = 0
+    errors: int = 0
+    cost_nanos: int = 0
+    duration_ms: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, other: "RollupSums") -> None:
+        """Add ``other``'s sums to these."""
+        for column, value in zip(SUM_COLUMNS, astuple(other), strict=True):
+            setattr(self, column, getattr(self, column) + value)
+
+    def negated(self) -> "RollupSums":
+        return RollupSums(*(-value for value in astuple(self)))
+
+
+# The sums' column names, in the order of RollupSums' fields (and of every SQL list of them).
+SUM_COLUMNS: tuple[str, ...] = RollupSums.__struct_fields__
+
+# The unique keys of the rollups: a row per quarter hour (or day) and combination of
+# dimension values.
 USAGE_KEY = ("project_id", "bucket_start", "assistant_key", "model_id", "api_token_key", "status")
 USER_USAGE_KEY = (
     "project_id", "bucket_start", "user_key", "assistant_key", "model_id", "api_token_key",
@@ -36,12 +71,9 @@ class Rollup(Model):
     model_id = fields.IntField()
     api_token_key = fields.IntField()
     status = fields.CharField(max_length=8)
-    requests = fields.BigIntField()
-    errors = fields.BigIntField()
-    cost_nanos = fields.BigIntField()
-    duration_ms = fields.BigIntField()
-    input_tokens = fields.BigIntField()
-    output_tokens = fields.BigIntField()
+    # A BIGINT column per sum, as RollupSums names and orders them. Tortoise reads a model's
+    # fields from its class namespace, which ``vars()`` is in a class body.
+    vars().update({column: fields.BigIntField() for column in SUM_COLUMNS})
 
     class Meta:
         abstract = True
@@ -85,7 +117,10 @@ class DataVersion(Model):
     """Bumped in every transaction that changes a project's requests: cached dashboard
     figures are keyed by it, so no replica serves figures older than a committed write."""
 
-    project_id = fields.IntField(primary_key=True, generated=False)
+    # Written only with explicit ids (raw SQL upserts). Declared generated, as migration 0003
+    # made the column: Tortoise's migration writer drops ``generated=False``, so declaring it
+    # had every makemigrations propose the same spurious change again.
+    project_id = fields.IntField(primary_key=True)
     version = fields.BigIntField(default=0)
 
     class Meta:

@@ -3,7 +3,7 @@
 Pages are read with a row-value keyset predicate, ``(created_at, id) < (?, ?)``, which both
 SQLite and PostgreSQL answer from the ``(project_id, [dimension,] created_at, id)`` indexes by
 reading only the page. The total count is an aggregate like the dashboards' (rollups for whole
-15-minute buckets, raw rows only at the edges) and shares their cache.
+days and quarter hours, raw rows only at the edges) and shares their cache.
 """
 
 import asyncio

@@ -14,6 +14,7 @@ from models import ProjectSettings
 from resolvers.data_versions import bump_version
 from resolvers.rollups import (
     DAILY_SOURCES,
+    SUMMED_REQUEST_COLUMNS,
     TABLE_KEYS,
     change_of,
     day_of,
@@ -70,7 +71,7 @@ async def _purge_batch(
         f"SELECT id FROM requests WHERE project_id = {project} AND created_at < {before} "
         f"ORDER BY created_at LIMIT {limit}) AND project_id = {again} "
         "RETURNING created_at, user_id, assistant_id, model_id, api_token_id, status, "
-        "cost_nanos, duration_ms, input_tokens, output_tokens"
+        f"{', '.join(SUMMED_REQUEST_COLUMNS)}"
     )
     # execute_query_dict: Tortoise's execute_query drops RETURNING rows on asyncpg.
     removed = await connection.execute_query_dict(sql, [project_id, cutoff, batch_size, project_id])
@@ -87,16 +88,13 @@ async def _purge_batch(
             row["model_id"],
             row["api_token_id"],
             row["status"],
-            row["cost_nanos"],
-            row["duration_ms"],
-            row["input_tokens"],
-            row["output_tokens"],
+            row,
         )
         changes.append((key, sums.negated()))
     if changes:
         await bump_version(connection, project_id)
     await upsert_rollups(connection, changes)
-    # Buckets emptied by this batch can only lie at or before the cutoff's bucket (or day).
+    # Rows emptied by this batch can only lie at or before the cutoff's quarter hour (or day).
     for table in TABLE_KEYS:
         utc = cutoff.astimezone(UTC)
         last = day_of(utc) if table in DAILY_SOURCES else quarter_hour_of(utc)

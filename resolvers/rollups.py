@@ -1,8 +1,11 @@
 """Keeping the rollups exact: in the batch's transaction, so a dashboard read after
 ``recordRequests`` returns sees every record.
 
-Two tiers, each with and without the user: 15-minute UTC buckets, and UTC days (the
-dashboards read whole days from the second, see ``resolvers/dashboards/tiers.py``).
+Two tiers, each with and without the user: quarter hours (15 minutes, aligned in UTC) and
+UTC days (the dashboards read whole days from the second, see
+``resolvers/dashboards/tiers.py``). A row's ``bucket_start`` column is its quarter hour or
+its day. The sums every row keeps are ``models.rollup.RollupSums``: every SQL list of them
+here is built from its fields.
 
 Three ways in: ``add_new_requests`` (PostgreSQL ingestion) hands the batch's columns to one
 statement that groups and upserts all four tables; ``add_requests_from`` (SQLite ingestion)
@@ -14,15 +17,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
+from msgspec.structs import astuple
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import rows_source
-from models.rollup import USAGE_KEY, USER_USAGE_KEY
+from models.request import REQUEST_COLUMN_TYPES
+from models.rollup import SUM_COLUMNS, USAGE_KEY, USER_USAGE_KEY, RollupSums
 from resolvers.data_versions import bump_version
 
-BUCKET_MINUTES = 15
+QUARTER_HOUR_MINUTES = 15
 
 
 @dataclass(frozen=True, order=True)
@@ -36,41 +41,28 @@ class RollupKey:
     status: str
 
     def as_tuple(self) -> tuple[object, ...]:
-        # Not dataclasses.astuple: it deep-copies every field, a third of an upsert's time.
-        return (self.project_id, self.bucket_start, self.user_key, self.assistant_key,
-                self.model_id, self.api_token_key, self.status)  # fmt: skip
+        """The per-user tables' key. Not dataclasses.astuple: it deep-copies every field, a
+        third of an upsert's time."""
+        return _USER_USAGE_KEY_OF(self)
 
     def without_user(self) -> tuple[object, ...]:
-        return (self.project_id, self.bucket_start, self.assistant_key, self.model_id,
-                self.api_token_key, self.status)  # fmt: skip
+        """The other tables' key."""
+        return _USAGE_KEY_OF(self)
 
 
-@dataclass
-class RollupSums:
-    requests: int
-    errors: int
-    cost_nanos: int
-    duration_ms: int
-    input_tokens: int
-    output_tokens: int
-
-    def add(self, other: "RollupSums") -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        self.cost_nanos += other.cost_nanos
-        self.duration_ms += other.duration_ms
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
-
-    def as_tuple(self) -> tuple[int, int, int, int, int, int]:
-        return (self.requests, self.errors, self.cost_nanos, self.duration_ms,
-                self.input_tokens, self.output_tokens)  # fmt: skip
-
-    def negated(self) -> "RollupSums":
-        return RollupSums(*(-value for value in self.as_tuple()))
+_USER_USAGE_KEY_OF, _USAGE_KEY_OF = attrgetter(*USER_USAGE_KEY), attrgetter(*USAGE_KEY)
 
 
-SUM_COLUMNS = ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
+# What a request adds to each sum: one request, one error if it failed, and for every other
+# sum its own column of the same name. As SQL aggregates over ``requests`` rows here, in
+# Python in ``change_of``.
+_COUNTED = {"requests": "COUNT(*)", "errors": "SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END)"}
+SUMMED_REQUEST_COLUMNS = tuple(column for column in SUM_COLUMNS if column not in _COUNTED)
+# The sums of ``requests`` rows, and of rollup rows, as SELECT lists (in SUM_COLUMNS order,
+# each named after its sum).
+REQUEST_SUMS_SQL = ", ".join(f"{_COUNTED.get(c, f'SUM({c})')} AS {c}" for c in SUM_COLUMNS)
+ROLLUP_SUMS_SQL = ", ".join(f"SUM({c}) AS {c}" for c in SUM_COLUMNS)
+
 USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "varchar")
 USER_USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "int", "varchar")
 
@@ -97,12 +89,10 @@ def change_of(
     model_id: int,
     api_token_id: int | None,
     status: str,
-    cost_nanos: int,
-    duration_ms: int,
-    input_tokens: int,
-    output_tokens: int,
+    summed: Mapping[str, int],
 ) -> tuple[RollupKey, RollupSums]:
-    """What one request adds to the rollups (``created_at`` in any zone)."""
+    """What one request adds to the rollups (``created_at`` in any zone; ``summed`` holds at
+    least its SUMMED_REQUEST_COLUMNS)."""
     key = RollupKey(
         project_id=project_id,
         bucket_start=quarter_hour_of(created_at.astimezone(UTC)),
@@ -115,23 +105,20 @@ def change_of(
     sums = RollupSums(
         requests=1,
         errors=int(status == "ERROR"),
-        cost_nanos=cost_nanos,
-        duration_ms=duration_ms,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
+        **{column: summed[column] for column in SUMMED_REQUEST_COLUMNS},
     )
     return key, sums
 
 
 def quarter_hour_of(instant: datetime) -> datetime:
-    """The start of the 15-minute UTC bucket holding ``instant`` (which must be UTC)."""
+    """The start of the quarter hour holding ``instant`` (which must be UTC)."""
     return instant.replace(
-        minute=instant.minute - instant.minute % BUCKET_MINUTES, second=0, microsecond=0
+        minute=instant.minute - instant.minute % QUARTER_HOUR_MINUTES, second=0, microsecond=0
     )
 
 
-def next_quarter_hour(bucket_start: datetime) -> datetime:
-    return bucket_start + timedelta(minutes=BUCKET_MINUTES)
+def next_quarter_hour(quarter_hour: datetime) -> datetime:
+    return quarter_hour + timedelta(minutes=QUARTER_HOUR_MINUTES)
 
 
 def day_of(instant: datetime) -> datetime:
@@ -148,7 +135,7 @@ async def upsert_rollups(
     and cannot deadlock; the tables always in the same order for the same reason.
     """
     tiers: dict[str, dict[tuple[object, ...], RollupSums]] = {
-        table: defaultdict(lambda: RollupSums(0, 0, 0, 0, 0, 0)) for table in TABLE_KEYS
+        table: defaultdict(RollupSums) for table in TABLE_KEYS
     }
     per_user, per_usage = tiers["user_usage_rollups"], tiers["usage_rollups"]
     for key, sums in changes:
@@ -157,19 +144,20 @@ async def upsert_rollups(
     # The daily rows from the quarter-hour ones: far fewer keys than the batch has records.
     daily_user, daily_usage = tiers["user_usage_daily_rollups"], tiers["usage_daily_rollups"]
     for quarters, days in ((per_user, daily_user), (per_usage, daily_usage)):
-        for (project_id, bucket_start, *rest), sums in quarters.items():
-            assert isinstance(bucket_start, datetime)
-            days[(project_id, day_of(bucket_start), *rest)].add(sums)
+        for (project_id, quarter_hour, *rest), sums in quarters.items():
+            assert isinstance(quarter_hour, datetime)
+            days[(project_id, day_of(quarter_hour), *rest)].add(sums)
     for table, rows in tiers.items():
         keys, types = TABLE_KEYS[table]
         await _upsert(connection, table, keys, types, rows)
 
 
-# The request columns a batch is rolled up from, each bound as one array of this SQL type.
+# The request columns a batch is rolled up from, each bound as one array of its SQL type:
+# those its keys come from, then those summed.
 ROLLED_UP_COLUMNS = {
-    "created_at": "timestamptz", "user_id": "int", "assistant_id": "int", "model_id": "int",
-    "api_token_id": "int", "status": "varchar", "cost_nanos": "bigint", "duration_ms": "int",
-    "input_tokens": "int", "output_tokens": "int",
+    column: REQUEST_COLUMN_TYPES[column]
+    for column in ("created_at", "user_id", "assistant_id", "model_id", "api_token_id", "status",
+                   *SUMMED_REQUEST_COLUMNS)
 }  # fmt: skip
 
 
@@ -223,7 +211,7 @@ async def _upsert(
     ordered = sorted(rows.items(), key=itemgetter(0))
     source, values = rows_source(
         connection,
-        [(*key, *sums.as_tuple()) for key, sums in ordered],
+        [(*key, *astuple(sums)) for key, sums in ordered],
         (*types, *("bigint",) * len(SUM_COLUMNS)),
     )
     sql = (
@@ -242,19 +230,14 @@ def _adding(table: str) -> str:
 EPOCH = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 
 
-def bucket_sql(connection: BaseDBAsyncClient, column: str = "created_at") -> str:
-    """SQL for the 15-minute UTC bucket of a request timestamp, stored as the ORM stores it."""
-    return quarter_sql(connection.capabilities.dialect == "postgres", column)
-
-
-def quarter_sql(postgres: bool, column: str = "created_at") -> str:
-    """``bucket_sql`` for a backend named by whether it is PostgreSQL."""
+def quarter_hour_sql(postgres: bool, column: str = "created_at") -> str:
+    """SQL for the quarter hour of a stored UTC timestamp, stored as the ORM stores it."""
     if postgres:
-        return f"date_bin('15 minutes', {column}, {EPOCH})"
+        return f"date_bin('{QUARTER_HOUR_MINUTES} minutes', {column}, {EPOCH})"
     # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
     return (
         f"substr({column}, 1, 14) || printf('%02d', (CAST(substr({column}, 15, 2) AS INTEGER)"
-        f" / {BUCKET_MINUTES}) * {BUCKET_MINUTES}) || ':00+00:00'"
+        f" / {QUARTER_HOUR_MINUTES}) * {QUARTER_HOUR_MINUTES}) || ':00+00:00'"
     )
 
 
@@ -269,31 +252,43 @@ def day_sql(postgres: bool, column: str = "bucket_start") -> str:
 def daily_from_quarters_sql(daily: str, postgres: bool, where: str = "") -> str:
     """``INSERT`` into ``daily`` of its quarter-hour table summed per day (``where`` narrows
     the quarter-hour rows read): the cheapest way to build the daily tier in bulk."""
-    keys, _ = TABLE_KEYS[daily]
-    others = ", ".join(key for key in keys if key not in ("project_id", "bucket_start"))
-    summed = ", ".join(f"SUM({column})" for column in SUM_COLUMNS)
-    day = day_sql(postgres)
+    return regrouped_rollups_sql(daily, DAILY_SOURCES[daily], postgres, where)
+
+
+def regrouped_rollups_sql(table: str, source: str, postgres: bool, where: str = "") -> str:
+    """``INSERT`` into ``table`` of the rollup table ``source`` (of the same tier or its
+    quarter hours, with the same keys or more) summed per ``table``'s key; ``where`` narrows
+    the rows read."""
+    keys, _ = TABLE_KEYS[table]
+    day = table in DAILY_SOURCES and source not in DAILY_SOURCES
+    expressions = ", ".join(day_sql(postgres) if day and k == "bucket_start" else k for k in keys)
     return (
-        f"INSERT INTO {daily} ({', '.join(keys)}, {', '.join(SUM_COLUMNS)}) "
-        f"SELECT project_id, {day}, {others}, {summed} FROM {DAILY_SOURCES[daily]}"
-        f"{f' WHERE {where}' if where else ''} GROUP BY project_id, {day}, {others}"
+        f"INSERT INTO {table} ({', '.join(keys)}, {', '.join(SUM_COLUMNS)}) "
+        f"SELECT {expressions}, {ROLLUP_SUMS_SQL} FROM {source}"
+        f"{f' WHERE {where}' if where else ''} GROUP BY {expressions}"
     )
 
 
-# A request's sums, as SQL over ``requests`` rows (in SUM_COLUMNS order).
-REQUEST_SUMS = (
-    "COUNT(*), SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END), SUM(cost_nanos), "
-    "SUM(duration_ms), SUM(input_tokens), SUM(output_tokens)"
-)
+def requests_rolled_up_sql(table: str, postgres: bool, where: str = "") -> str:
+    """``INSERT`` into ``table`` (empty of what it adds) of the ``requests`` rows summed per
+    its key; ``where`` narrows the requests read."""
+    columns, expressions = _keys_from_requests(postgres, table)
+    return (
+        f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
+        f"SELECT {expressions}, {REQUEST_SUMS_SQL} FROM requests"
+        f"{f' WHERE {where}' if where else ''} GROUP BY {expressions}"
+    )
 
 
 def _keys_from_requests(postgres: bool, table: str) -> tuple[str, str]:
     """``table``'s key columns, and the SQL that computes them from a ``requests`` row."""
     keys, _ = TABLE_KEYS[table]
-    bucket = day_sql(postgres, "created_at") if table in DAILY_SOURCES else quarter_sql(postgres)
+    start = (
+        day_sql(postgres, "created_at") if table in DAILY_SOURCES else quarter_hour_sql(postgres)
+    )
     expressions = {
         "project_id": "project_id",
-        "bucket_start": bucket,
+        "bucket_start": start,
         "user_key": "COALESCE(user_id, 0)",
         "assistant_key": "COALESCE(assistant_id, 0)",
         "model_id": "model_id",
@@ -321,7 +316,7 @@ def _add_requests_sql(postgres: bool, table: str, source: str) -> str:
     columns, expressions = _keys_from_requests(postgres, table)
     return (
         f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
-        f"SELECT {expressions}, {REQUEST_SUMS} FROM {source} GROUP BY {expressions} "
+        f"SELECT {expressions}, {REQUEST_SUMS_SQL} FROM {source} GROUP BY {expressions} "
         f"ORDER BY {expressions} ON CONFLICT ({columns}) DO UPDATE SET {_adding(table)}"
     )
 
@@ -337,15 +332,10 @@ async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> Non
             f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]
         )
     for table in TABLE_KEYS:
-        if table in DAILY_SOURCES:
-            continue
-        columns, expressions = _keys_from_requests(postgres, table)
-        await connection.execute_query(
-            f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
-            f"SELECT {expressions}, {REQUEST_SUMS} FROM requests WHERE project_id = {mark} "
-            f"GROUP BY {expressions}",
-            [project_id],
-        )
+        if table not in DAILY_SOURCES:
+            await connection.execute_query(
+                requests_rolled_up_sql(table, postgres, f"project_id = {mark}"), [project_id]
+            )
     # The days from the quarter hours just written: a fraction of the raw rows to read.
     for daily in DAILY_SOURCES:
         await connection.execute_query(

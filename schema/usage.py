@@ -4,8 +4,8 @@ from datetime import datetime
 
 import strawberry
 
+from models.rollup import RollupSums
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.dashboards.aggregates import Sums
 from resolvers.dashboards.usage import NONE_KEY, Share, UsageReport
 from schema.ai_model import Model
 from schema.assistant import Assistant
@@ -39,7 +39,7 @@ class UsageTotals:
     )
 
     @classmethod
-    def from_sums(cls, sums: Sums) -> "UsageTotals":
+    def from_sums(cls, sums: RollupSums) -> "UsageTotals":
         return cls(
             total_cost=sums.cost_nanos / NANOS_PER_USD,
             total_requests=BigInt(sums.requests),
@@ -59,7 +59,7 @@ class UsageBucket(UsageTotals):
     )
 
     @classmethod
-    def at(cls, start: datetime, sums: Sums) -> "UsageBucket":
+    def at(cls, start: datetime, sums: RollupSums) -> "UsageBucket":
         totals = UsageTotals.from_sums(sums)
         return cls(start=start, **vars(totals))
 
@@ -141,7 +141,7 @@ class ProjectUsage:
         return await self._shares(shares, names)
 
     async def _shares(self, shares: list[Share], names: dict[int, str]) -> list[UsageShare]:
-        total = Sums()
+        total = RollupSums()
         for share in shares:
             total.add(share.sums)
         return [
@@ -188,7 +188,7 @@ class AssistantTokenUsage:
     )
 
 
-def _tokens(sums: Sums) -> tuple[BigInt, BigInt, BigInt]:
+def _tokens(sums: RollupSums) -> tuple[BigInt, BigInt, BigInt]:
     return (
         BigInt(sums.input_tokens),
         BigInt(sums.output_tokens),
@@ -196,7 +196,7 @@ def _tokens(sums: Sums) -> tuple[BigInt, BigInt, BigInt]:
     )
 
 
-def _token_fields(sums: Sums) -> dict[str, BigInt]:
+def _token_fields(sums: RollupSums) -> dict[str, BigInt]:
     given, received, total = _tokens(sums)
     return {"input_tokens": given, "output_tokens": received, "total_tokens": total}
 
@@ -236,10 +236,10 @@ class TokenUsage:
 
     @strawberry.field(description="Most tokens first, each with the models it used.")
     async def by_assistant(self, info: Info) -> list[AssistantTokenUsage]:
-        per_assistant: dict[int, dict[int, Sums]] = {}
+        per_assistant: dict[int, dict[int, RollupSums]] = {}
         for group in await self.report.by_assistant_and_model():
             assistant, model = group.keys
-            per_assistant.setdefault(assistant, {}).setdefault(model, Sums()).add(group.sums)
+            per_assistant.setdefault(assistant, {}).setdefault(model, RollupSums()).add(group.sums)
         loaders = info.context.loaders
         assistants = {
             row.id: row
@@ -257,7 +257,7 @@ class TokenUsage:
         }
         result: list[tuple[int, int, AssistantTokenUsage]] = []
         for assistant_id, per_model in per_assistant.items():
-            total = Sums()
+            total = RollupSums()
             for sums in per_model.values():
                 total.add(sums)
             by_model = sorted(

@@ -6,8 +6,8 @@ from typing import Annotated
 import strawberry
 
 from kernel.errors import BadUserInput
+from models.rollup import RollupSums
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.dashboards.aggregates import Sums
 from resolvers.dashboards.user_activity import (
     PivotDimension,
     PivotMeasure,
@@ -210,7 +210,7 @@ async def _user_usages(info: Info, top: list[UserTotals]) -> list[UserUsage]:
     ]
 
 
-def _tokens(sums: Sums) -> int:
+def _tokens(sums: RollupSums) -> int:
     return sums.input_tokens + sums.output_tokens
 
 

@@ -1,5 +1,5 @@
 """Dashboards and the request log's total over ranges the daily rollups serve in part: whole
-UTC days inside a bucket, days a local bucket edge cuts (Kolkata, New York, Berlin), ranges
+UTC days inside a bucket, days a bucket's edge cuts (Kolkata, New York, Berlin), ranges
 that start and end mid-day, and short ranges across midnights and hours. Every figure against
 a plain-Python recomputation over the same requests (``tests.support.dashboard_recomputation``)."""
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from models.rollup import USER_USAGE_KEY
-from resolvers.rollups import SUM_COLUMNS, RollupSums, quarter_hour_of
+from models.rollup import SUM_COLUMNS, USER_USAGE_KEY, RollupSums
+from resolvers.rollups import quarter_hour_of
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 30, 12, 0, tzinfo=UTC)  # Europe's clocks went forward that night
@@ -203,7 +203,7 @@ def test_the_same_seed_gives_the_same_requests(
 
 
 def test_rollups_hold_what_recording_the_requests_would_have_added(demo: Demo) -> None:
-    expected: dict[tuple[Any, ...], RollupSums] = defaultdict(lambda: RollupSums(0, 0, 0, 0, 0, 0))
+    expected: dict[tuple[Any, ...], RollupSums] = defaultdict(RollupSums)
     for row in query(
         demo,
         "SELECT project_id, created_at, user_id, assistant_id, model_id, api_token_id, status,"

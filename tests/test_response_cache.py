@@ -10,7 +10,7 @@ from graphql import parse
 
 from comptroller.settings import REPOSITORY_ROOT
 from kernel.cache import ResultCache
-from kernel.code_version import code_fingerprint
+from kernel.code_version import PACKAGES, code_fingerprint
 from models import DataVersion, PersonalAccessToken, ProjectRole
 from resolvers.data_versions import CATALOG
 from schema.response_cache import cacheable_project
@@ -195,3 +195,9 @@ def test_the_code_fingerprint_follows_the_code_and_the_rules(tmp_path: Path) -> 
     changed = tmp_path / "changed.polar"
     changed.write_text(rules.read_text() + "\n# one more rule\n")
     assert code_fingerprint(changed) != first
+
+
+def test_the_code_fingerprint_covers_every_package_of_the_application() -> None:
+    # kernel/ was once left out: a change there kept serving what the old code had cached.
+    packages = {path.parent.name for path in REPOSITORY_ROOT.glob("*/__init__.py")}
+    assert set(PACKAGES) == packages - {"tests", "bench"}

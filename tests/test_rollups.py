@@ -4,10 +4,20 @@ recomputed from the raw rows, and a rebuild changes none of them."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import fields
 from tortoise.transactions import in_transaction
 
-from models import Project, RequestStatus, UsageRollup, UserUsageRollup
-from resolvers.rollups import day_of, quarter_hour_of, rebuild_rollups
+from models import (
+    Project,
+    Request,
+    RequestStatus,
+    UsageDailyRollup,
+    UsageRollup,
+    UserUsageDailyRollup,
+    UserUsageRollup,
+)
+from models.rollup import SUM_COLUMNS, RollupSums
+from resolvers.rollups import SUMMED_REQUEST_COLUMNS, day_of, quarter_hour_of, rebuild_rollups
 from tests.support.backends import Backend
 from tests.support.factories import (
     grant,
@@ -29,7 +39,26 @@ async def rollup_rows(project: Project) -> tuple[list[Any], list[Any]]:
     return sorted(usage), sorted(per_user)
 
 
-def test_buckets_are_quarter_hours_in_utc() -> None:
+def test_every_rollup_table_keeps_each_sum_as_a_bigint_column() -> None:
+    assert SUM_COLUMNS == ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens",
+                           "output_tokens")  # fmt: skip
+    for model in (UsageRollup, UserUsageRollup, UsageDailyRollup, UserUsageDailyRollup):
+        columns = model._meta.fields_map
+        assert [c for c in columns if c in SUM_COLUMNS] == list(SUM_COLUMNS)
+        assert all(type(columns[c]) is fields.BigIntField for c in SUM_COLUMNS)
+    # Every sum but the counts is the sum of the request column of its name.
+    assert set(SUMMED_REQUEST_COLUMNS) == set(SUM_COLUMNS) - {"requests", "errors"}
+    assert set(SUMMED_REQUEST_COLUMNS) <= set(Request._meta.fields_map)
+
+
+def test_sums_add_and_negate_field_by_field() -> None:
+    sums = RollupSums(1, 2, 3, 4, 5, 6)
+    sums.add(RollupSums(10, 20, 30, 40, 50, 60))
+    assert sums == RollupSums(11, 22, 33, 44, 55, 66)
+    assert sums.negated() == RollupSums(-11, -22, -33, -44, -55, -66)
+
+
+def test_quarter_hours_are_aligned_in_utc() -> None:
     instant = datetime(2026, 3, 29, 1, 44, 59, 999999, tzinfo=UTC)
     assert quarter_hour_of(instant) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     assert quarter_hour_of(datetime(2026, 3, 29, 1, 45, tzinfo=UTC)) == datetime(

@@ -1,6 +1,6 @@
 """How a range is split between the daily rollups, the quarter-hour rollups and raw rows:
 counted with their signs, the parts are exactly the range, each quarter hour in its own
-local bucket."""
+bucket."""
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -118,7 +118,7 @@ def test_each_quarter_hour_is_counted_once_in_its_own_bucket(
     for (borrowed_start, borrowed_end), _ in plan.borrowed:
         assert borrowed_end - borrowed_start <= MAX_BORROWED
     for raw_start, raw_end in plan.raw:
-        # Only partial quarter hours, each inside one (so inside one local bucket).
+        # Only partial quarter hours, each inside one (so inside one bucket).
         assert quarter_hour_of(raw_start) == quarter_hour_of(raw_end - timedelta(microseconds=1))
         assert raw_end - raw_start < QUARTER
     assert len(plan.days) + len(plan.late_days) <= MAX_DAY_RUNS

@@ -87,6 +87,6 @@ def count_per_project_hour(
     # In chunks, so that millions of draws never sit in memory at once.
     for done in range(0, request_count, 100_000):
         size = min(100_000, request_count - done)
-        for bucket in rng.choices(range(len(weights)), cum_weights=cumulative, k=size):
-            counts[bucket] += 1
+        for slot in rng.choices(range(len(weights)), cum_weights=cumulative, k=size):
+            counts[slot] += 1
     return counts

@@ -1,26 +1,28 @@
-"""Sums of requests over a range, grouped by dimensions and by a window's local buckets.
+"""Sums of requests over a range, grouped by dimensions and by a window's buckets.
 
-Whole UTC days that lie inside one local bucket are read from the daily rollups, the other
-whole 15-minute buckets from the quarter-hour rollups, and only the partial buckets at the
-edges of the range from raw rows (``resolvers/dashboards/tiers.py``): one statement per source. The
-cost of a dashboard therefore grows with the number of buckets and dimension values, not
-with the number of requests. Local buckets are grouped in SQL, so only one row per local
-bucket and dimension values reaches Python.
+Whole UTC days that lie inside one bucket are read from the daily rollups, the other whole
+quarter hours from the quarter-hour rollups, and only the partial quarter hours at the edges
+of the range from raw rows (``resolvers/dashboards/tiers.py``): one statement per source.
+The cost of a dashboard therefore grows with the number of buckets and dimension values, not
+with the number of requests. Buckets are grouped in SQL, so only one row per bucket and
+dimension values reaches Python.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import msgspec
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import Statement
 from models import Request, RequestStatus
+from models.rollup import SUM_COLUMNS, RollupSums
 from resolvers.dashboards.bucket_sql import bucket_index_sql, epoch_sql
 from resolvers.dashboards.tiers import Span, plan_tiers
 from resolvers.dashboards.time_range import Window
-from resolvers.rollups import quarter_hour_of
+from resolvers.rollups import REQUEST_SUMS_SQL, ROLLUP_SUMS_SQL, quarter_hour_of
 
 
 class Dimension(StrEnum):
@@ -46,20 +48,6 @@ _ROLLUP = {
     Dimension.USER: "user_key",
     Dimension.STATUS: "status",
 }
-_RAW_SUMS = (
-    "COUNT(*) AS requests, SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END) AS errors, "
-    "SUM(cost_nanos) AS cost_nanos, SUM(duration_ms) AS duration_ms, "
-    "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens"
-)
-_REGROUPED_SUMS = ", ".join(
-    f"SUM({c}) AS {c}"
-    for c in ("requests", "errors", "cost_nanos", "duration_ms", "input_tokens", "output_tokens")
-)
-_ROLLUP_SUMS = (
-    "SUM(requests) AS requests, SUM(errors) AS errors, SUM(cost_nanos) AS cost_nanos, "
-    "SUM(duration_ms) AS duration_ms, SUM(input_tokens) AS input_tokens, "
-    "SUM(output_tokens) AS output_tokens"
-)
 
 
 @dataclass(frozen=True)
@@ -87,35 +75,19 @@ class UsageFilter:
         return found
 
 
-@dataclass
-class Sums:
-    requests: int = 0
-    errors: int = 0
-    cost_nanos: int = 0
-    duration_ms: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def add(self, other: "Sums") -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        self.cost_nanos += other.cost_nanos
-        self.duration_ms += other.duration_ms
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
-
-
-@dataclass(frozen=True)
-class Group:
-    """One group's sums: ``bucket`` is its index in the window's buckets when asked for."""
+class Group(msgspec.Struct, frozen=True, array_like=True):
+    """One group's sums: ``bucket`` is its index in the window's buckets when asked for.
+    A struct (cached as a JSON array), like the figures made from it."""
 
     bucket: int | None
     keys: tuple[Any, ...]
-    sums: Sums = field(default_factory=Sums)
+    sums: RollupSums = msgspec.field(default_factory=RollupSums)
 
 
-# Where each group's sums accumulate over the sources, by (bucket index or None, its keys).
-Merged = dict[tuple[int | None, tuple[Any, ...]], Sums]
+# Where each group's sums accumulate over the sources, by (bucket index or None, its keys):
+# one int per sum, in SUM_COLUMNS order.
+Merged = dict[tuple[int | None, tuple[Any, ...]], list[int]]
+_REQUESTS = SUM_COLUMNS.index("requests")
 _LAST_SECOND = 86_399  # from a day's start
 # Borrowing binds the filter up to 64 times a statement, whole days up to 17 times.
 _MAX_VALUES_TO_BORROW = 200
@@ -162,7 +134,8 @@ async def aggregate(
         await _from_raw(connection, project_id, filters, edge_start, edge_end, group_by,
                         buckets, merged)  # fmt: skip
     # A group borrowed from may come to nothing: it had no requests.
-    return [Group(bucket=b, keys=k, sums=s) for (b, k), s in merged.items() if s.requests]
+    groups = (Group(bucket=b, keys=k, sums=RollupSums(*sums)) for (b, k), sums in merged.items())
+    return [group for group in groups if group.sums.requests]
 
 
 async def _from_rollup(
@@ -199,28 +172,29 @@ async def _from_rollup(
                                           span_start, span_end, _ROLLUP))  # fmt: skip
         else:
             source = f"({rows('*')}) AS tier"
-        await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None, merged)
+        await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, group_by, None, merged)
         return
     if statement.postgres:
         # One step: PostgreSQL aggregates the rows in parallel workers; a first step per
-        # 15-minute bucket only made it sort ~270k groups on disk.
+        # quarter hour only made it sort ~270k groups on disk.
         source = f"({rows('*', shifted=True)}) AS tier"
         epoch = f"{epoch_sql('bucket_start', True)} + shift"
         index = bucket_index_sql(buckets, epoch, statement.bind, True)
         await _run(
-            connection, statement, source, [index, *keys], _ROLLUP_SUMS, group_by, None, merged,
+            connection, statement, source, [index, *keys], ROLLUP_SUMS_SQL, group_by, None, merged,
             bucket_column=True,
         )  # fmt: skip
         return
-    # Two steps: first per rollup bucket, in the order of the rollups' unique index (so SQLite
-    # streams each span without sorting), then per local bucket over far fewer rows. The CTE
-    # comes first in the text, as its parameters are bound first (SQLite's are positional).
+    # Two steps: first per rollup row start (a quarter hour or a day), in the order of the
+    # rollups' unique index (so SQLite streams each span without sorting), then per bucket
+    # over far fewer rows. The CTE comes first in the text, as its parameters are bound first
+    # (SQLite's are positional).
     per_start = ", ".join(["bucket_start", *keys])
-    first_step = rows(f"{per_start}, {_ROLLUP_SUMS}", f" GROUP BY {per_start}", shifted=True)
+    first_step = rows(f"{per_start}, {ROLLUP_SUMS_SQL}", f" GROUP BY {per_start}", shifted=True)
     epoch = f"{epoch_sql('bucket_start', False)} + shift"
     index = bucket_index_sql(buckets, epoch, statement.bind, False)
     await _run(
-        connection, statement, "per_start", [index, *keys], _REGROUPED_SUMS, group_by, None,
+        connection, statement, "per_start", [index, *keys], ROLLUP_SUMS_SQL, group_by, None,
         merged, bucket_column=True, prefix=f"WITH per_start AS ({first_step}) ",
     )  # fmt: skip
 
@@ -247,7 +221,7 @@ async def _subtract_borrowed(
         selects.append(f"SELECT {index} AS counted_in, * FROM {table} WHERE {where}")
     source = f"({' UNION ALL '.join(selects)}) AS borrowed"
     keys = ["counted_in", *(_ROLLUP[d] for d in group_by)]
-    await _run(connection, statement, source, keys, _ROLLUP_SUMS, group_by, None, merged,
+    await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, group_by, None, merged,
                bucket_column=True, sign=-1)  # fmt: skip
 
 
@@ -263,9 +237,9 @@ async def _from_raw(
 ) -> None:
     statement = _statement(connection, project_id, filters, "created_at", start, end, _RAW)
     keys = [_RAW[d] for d in group_by]
-    # An edge lies inside one 15-minute bucket, hence inside one local bucket.
+    # An edge lies inside one quarter hour, hence inside one bucket.
     bucket = None if buckets is None else buckets.index_of(quarter_hour_of(start))
-    await _run(connection, statement, "requests", keys, _RAW_SUMS, group_by, bucket, merged)
+    await _run(connection, statement, "requests", keys, REQUEST_SUMS_SQL, group_by, bucket, merged)
 
 
 def _statement(
@@ -330,21 +304,19 @@ async def _run(
     width = len(keys)
     first_key = 1 if bucket_column else 0
     as_text = [d is Dimension.STATUS for d in group_by]
+    summed = range(width, width + len(SUM_COLUMNS))
     for row in rows:
-        requests = row[width]
-        if not requests:  # NULL (no row matched) or a group emptied by purges
+        if not row[width + _REQUESTS]:  # NULL (no row matched) or a group emptied by purges
             continue
         bucket = int(row[0]) if bucket_column else fixed_bucket
         values = tuple(
             str(row[i]) if text else int(row[i])
             for i, text in zip(range(first_key, width), as_text, strict=True)
         )
+        # PostgreSQL sums BIGINTs as NUMERIC (Decimal): int() each.
         total = merged.get((bucket, values))
         if total is None:
-            total = merged[(bucket, values)] = Sums()
-        total.requests += sign * int(requests)
-        total.errors += sign * int(row[width + 1])
-        total.cost_nanos += sign * int(row[width + 2])
-        total.duration_ms += sign * int(row[width + 3])
-        total.input_tokens += sign * int(row[width + 4])
-        total.output_tokens += sign * int(row[width + 5])
+            merged[(bucket, values)] = [sign * int(row[i]) for i in summed]
+        else:
+            for position, i in enumerate(summed):
+                total[position] += sign * int(row[i])

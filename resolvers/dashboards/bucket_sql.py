@@ -1,7 +1,7 @@
-"""SQL for the local bucket (hour, day, week, month in a zone) holding a 15-minute bucket.
+"""SQL for the bucket (an hour, day, week or month in a zone) holding a quarter hour.
 
-Grouping by local bucket in the database returns one row per local bucket (and dimension
-values) instead of one per 15-minute bucket, which Python would then have to fold.
+Grouping by bucket in the database returns one row per bucket (and dimension values)
+instead of one per quarter hour, which Python would then have to fold.
 
 A window's buckets are cut into segments of consecutive buckets of one length: within a
 segment, the bucket of an instant is plain arithmetic on its epoch. Offsets change rarely, so

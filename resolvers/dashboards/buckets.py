@@ -6,8 +6,8 @@ so a daylight-saving day lasts 23 or 25 hours; hours are stepped in real time an
 to the local hour, so the repeated hour of a fall-back night is a bucket of its own. A local
 midnight that does not exist (a spring-forward at 00:00) starts its day at the transition.
 
-Every offset in use is a whole multiple of 15 minutes, so each edge falls on a 15-minute UTC
-boundary and the rollups' 15-minute buckets fall wholly inside one local bucket.
+Every offset in use is a whole multiple of 15 minutes, so each edge falls on a quarter hour
+(aligned in UTC) and each of the rollups' quarter hours falls wholly inside one bucket.
 """
 
 from collections.abc import Iterator

@@ -8,9 +8,12 @@ Nothing about the viewer: the policy has allowed the read before this is reached
 therefore never needs to find and drop keys: the next read asks for the new version, so every
 replica shows committed records on its next query.
 
-Values are stored as plain JSON values and decoded into new objects on every hit: safe to
-share through Redis, and never mutated in the memory cache (which hands out the very object
-it stored).
+Values are stored as plain JSON values (msgspec's ``to_builtins`` of the figure's own
+dataclasses and structs) and converted back into new objects of the figure's type on every
+hit (``msgspec.convert``): safe to share through Redis, and never mutated in the memory cache
+(which hands out the very object it stored). The encoding follows the types, so it changes
+with the code; the cache's namespace holds the code's fingerprint
+(``kernel/code_version.py``), so no build reads what another one stored.
 """
 
 import hashlib
@@ -19,8 +22,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+import msgspec
+
 from kernel.cache import ResultCache
-from resolvers.dashboards.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
+from resolvers.dashboards.aggregates import Dimension, Group, UsageFilter, aggregate
 from resolvers.dashboards.time_range import Window
 from resolvers.data_versions import current_version
 
@@ -51,9 +56,9 @@ class Aggregator:
         key = _key(project_id, version, filters, start, end, group_by, buckets)
         cached = await self._cache.get(key)
         if cached is not None:
-            return decode_groups(cached)
+            return msgspec.convert(cached, list[Group])
         groups = await aggregate(project_id, filters, start, end, group_by, buckets)
-        await self._cache.set(key, encode_groups(groups), TTL_SECONDS)
+        await self._cache.set(key, msgspec.to_builtins(groups), TTL_SECONDS)
         return groups
 
     async def figure(
@@ -61,12 +66,11 @@ class Aggregator:
         project_id: int,
         described: list[Any],
         compute: Callable[[], Awaitable[T]],
-        encode: Callable[[T], Any],
-        decode: Callable[[Any], T],
+        kind: type[T],
     ) -> T:
-        """A final figure through the cache. ``described`` (JSON values) must name everything
-        the figure depends on besides the project and its data: filter, range, zone,
-        granularity, the figure and its arguments."""
+        """A final figure (a value of type ``kind``) through the cache. ``described`` (JSON
+        values) must name everything the figure depends on besides the project and its data:
+        filter, range, zone, granularity, the figure and its arguments."""
         if self._cache is None:
             return await compute()
         version = await self._version(project_id)
@@ -74,9 +78,9 @@ class Aggregator:
         key = f"figure:{project_id}:{version}:{digest}"
         cached = await self._cache.get(key)
         if cached is not None:
-            return decode(cached)
+            return msgspec.convert(cached, kind)
         value = await compute()
-        await self._cache.set(key, encode(value), TTL_SECONDS)
+        await self._cache.set(key, msgspec.to_builtins(value), TTL_SECONDS)
         return value
 
     def know_version(self, project_id: int, version: int) -> None:
@@ -126,25 +130,3 @@ def _key(
         [d.value for d in group_by], layout,
     ]  # fmt: skip
     return f"aggregate:{project_id}:{version}:{_digest(described)}"
-
-
-def encode_sums(sums: Sums) -> list[int]:
-    return [
-        sums.requests, sums.errors, sums.cost_nanos, sums.duration_ms, sums.input_tokens,
-        sums.output_tokens,
-    ]  # fmt: skip
-
-
-def decode_sums(cached: list[int]) -> Sums:
-    return Sums(*cached)
-
-
-def encode_groups(groups: list[Group]) -> list[Any]:
-    return [[g.bucket, list(g.keys), encode_sums(g.sums)] for g in groups]
-
-
-def decode_groups(cached: list[Any]) -> list[Group]:
-    return [
-        Group(bucket=bucket, keys=tuple(keys), sums=decode_sums(sums))
-        for bucket, keys, sums in cached
-    ]

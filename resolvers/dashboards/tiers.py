@@ -1,8 +1,8 @@
 """Which source sums which part of a range: whole UTC days from the daily rollups, whole
-15-minute buckets from the quarter-hour rollups, raw requests in the partial quarter hours at
+quarter hours from the quarter-hour rollups, raw requests in the partial quarter hours at
 the edges.
 
-A UTC day can be read whole when it lies inside one requested local bucket, that is when no
+A UTC day can be read whole when it lies inside one of the window's buckets, that is when no
 bucket of the window starts strictly inside it: always for a total (no buckets); UTC days,
 weeks and months; most days of a week or month in another zone. A day that a local midnight
 cuts (every day, by the day, in New York or Kolkata) can still be read whole when one side of
@@ -39,11 +39,11 @@ Span = tuple[datetime, datetime]  # [start, end), UTC
 class TierPlan:
     days: list[Span] = field(default_factory=list)  # whole UTC days, each in its start's bucket
     late_days: list[Span] = field(default_factory=list)  # each in its last instant's bucket
-    quarters: list[Span] = field(default_factory=list)  # whole 15-minute buckets
+    quarters: list[Span] = field(default_factory=list)  # whole quarter hours
     # Quarter hours counted in a day's row but belonging to other buckets: subtracted from
     # the bucket holding the instant given.
     borrowed: list[tuple[Span, datetime]] = field(default_factory=list)
-    raw: list[Span] = field(default_factory=list)  # partial 15-minute buckets
+    raw: list[Span] = field(default_factory=list)  # partial quarter hours
 
 
 def plan_tiers(
@@ -62,7 +62,7 @@ def plan_tiers(
     inner_end = quarter_hour_of(end)
     if inner_start >= inner_end:
         # No whole quarter hour: one or two partial ones, each read raw on its own, as each
-        # lies inside one local bucket but the two may not (10:50 to 11:05 by the hour).
+        # lies inside one bucket but the two may not (10:50 to 11:05 by the hour).
         if inner_start >= end:
             return TierPlan(raw=[(start, end)])
         return TierPlan(raw=[s for s in ((start, inner_start), (inner_start, end)) if s[0] < s[1]])

@@ -16,7 +16,7 @@ class Window:
     end: datetime  # exclusive, UTC
     zone_name: str
     granularity: Granularity
-    starts: tuple[datetime, ...]  # UTC starts of the local buckets
+    starts: tuple[datetime, ...]  # UTC starts of the buckets, in the zone
 
     @property
     def zone(self) -> ZoneInfo:

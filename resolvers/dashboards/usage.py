@@ -12,16 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from resolvers.dashboards.aggregates import Dimension, Group, Sums, UsageFilter, aggregate
-from resolvers.dashboards.figure_cache import (
-    Aggregator,
-    decode_groups,
-    decode_sums,
-    describe_filter,
-    describe_window,
-    encode_groups,
-    encode_sums,
-)
+from models.rollup import RollupSums
+from resolvers.dashboards.aggregates import Dimension, Group, UsageFilter, aggregate
+from resolvers.dashboards.figure_cache import Aggregator, describe_filter, describe_window
 from resolvers.dashboards.time_range import Window
 
 T = TypeVar("T")
@@ -46,10 +39,10 @@ class Memo:
 @dataclass(frozen=True)
 class Share:
     key: int  # assistant or model id; NONE_KEY for "no assistant"
-    sums: Sums
+    sums: RollupSums
 
 
-def by_cost(shares: dict[int, Sums]) -> list[Share]:
+def by_cost(shares: dict[int, RollupSums]) -> list[Share]:
     """Highest cost first; ties by id, so the order never depends on the database."""
     ordered = sorted(shares.items(), key=lambda item: (-item[1].cost_nanos, item[0]))
     return [Share(key, sums) for key, sums in ordered]
@@ -71,16 +64,16 @@ class Report:
         self,
         name: str,
         compute: Callable[[], Awaitable[T]],
-        encode: Callable[[T], Any],
-        decode: Callable[[Any], T],
+        kind: type[T],
     ) -> T:
-        """The figure ``name`` (which must say its arguments), once per report, cached."""
+        """The figure ``name`` (which must say its arguments, a value of type ``kind``), once
+        per report, cached."""
         # Reports name figures alike ("timeline"): the report's kind is part of the key.
         figure = f"{type(self).__name__}.{name}"
         described = [*describe_filter(self.filters), *describe_window(self.window), figure]
 
         async def cached() -> T:
-            return await self._figures.figure(self.project_id, described, compute, encode, decode)
+            return await self._figures.figure(self.project_id, described, compute, kind)
 
         return await self._memo.once(name, cached)
 
@@ -98,29 +91,29 @@ class Report:
 class UsageReport(Report):
     """``usage`` and ``tokenUsage``."""
 
-    async def timeline(self) -> list[tuple[datetime, Sums]]:
-        return await self._figure("timeline", self._timeline, _encode_timeline, _decode_timeline)
+    async def timeline(self) -> list[tuple[datetime, RollupSums]]:
+        return await self._figure("timeline", self._timeline, list[tuple[datetime, RollupSums]])
 
-    async def totals(self) -> Sums:
-        total = Sums()
+    async def totals(self) -> RollupSums:
+        total = RollupSums()
         for _, sums in await self.timeline():
             total.add(sums)
         return total
 
-    async def previous(self) -> Sums:
-        async def compute() -> Sums:
-            total = Sums()
+    async def previous(self) -> RollupSums:
+        async def compute() -> RollupSums:
+            total = RollupSums()
             for group in await self._groups((), period=self.window.previous()):
                 total.add(group.sums)
             return total
 
-        return await self._figure("previous", compute, encode_sums, decode_sums)
+        return await self._figure("previous", compute, RollupSums)
 
     async def by_assistant_and_model(self) -> list[Group]:
         async def compute() -> list[Group]:
             return await self._groups((Dimension.ASSISTANT, Dimension.MODEL))
 
-        return await self._figure("assistant_model", compute, encode_groups, decode_groups)
+        return await self._figure("assistant_model", compute, list[Group])
 
     async def by_assistant(self) -> list[Share]:
         return by_cost(_sum_by(await self.by_assistant_and_model(), 0))
@@ -128,25 +121,17 @@ class UsageReport(Report):
     async def by_model(self) -> list[Share]:
         return by_cost(_sum_by(await self.by_assistant_and_model(), 1))
 
-    async def _timeline(self) -> list[tuple[datetime, Sums]]:
+    async def _timeline(self) -> list[tuple[datetime, RollupSums]]:
         window = self.window
-        buckets = [Sums() for _ in window.starts]
+        buckets = [RollupSums() for _ in window.starts]
         for group in await self._groups((), window):
             assert group.bucket is not None
             buckets[group.bucket].add(group.sums)
         return list(zip(window.starts, buckets, strict=True))
 
 
-def _encode_timeline(timeline: list[tuple[datetime, Sums]]) -> list[Any]:
-    return [[start.isoformat(), encode_sums(sums)] for start, sums in timeline]
-
-
-def _decode_timeline(cached: list[Any]) -> list[tuple[datetime, Sums]]:
-    return [(datetime.fromisoformat(start), decode_sums(sums)) for start, sums in cached]
-
-
-def _sum_by(groups: list[Group], position: int) -> dict[int, Sums]:
-    shares: dict[int, Sums] = defaultdict(Sums)
+def _sum_by(groups: list[Group], position: int) -> dict[int, RollupSums]:
+    shares: dict[int, RollupSums] = defaultdict(RollupSums)
     for group in groups:
         shares[group.keys[position]].add(group.sums)
     return shares

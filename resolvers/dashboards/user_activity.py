@@ -1,14 +1,14 @@
 """``userActivity``: who uses the project, how much, over time, and on what."""
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from resolvers.dashboards.aggregates import Dimension, Group, Sums
+import msgspec
+
+from models.rollup import RollupSums
+from resolvers.dashboards.aggregates import Dimension, Group
 from resolvers.dashboards.buckets import Granularity, bucket_starts
-from resolvers.dashboards.figure_cache import decode_sums, encode_sums
 from resolvers.dashboards.time_range import Window
 from resolvers.dashboards.usage import NONE_KEY, Report
 
@@ -25,27 +25,25 @@ class PivotMeasure(StrEnum):
     TOKENS = "TOKENS"
 
 
-@dataclass(frozen=True)
-class UserTotals:
+# The figures are structs: cached as JSON arrays (figure_cache.py), compact as the rows.
+class UserTotals(msgspec.Struct, frozen=True, array_like=True):
     user_id: int
-    sums: Sums
+    sums: RollupSums
 
 
-@dataclass(frozen=True)
-class ActivityBucket:
+class ActivityBucket(msgspec.Struct, frozen=True, array_like=True):
     start: datetime
     active_users: int
     cost_nanos: int  # of requests with a user
     requests: int  # with a user
 
 
-@dataclass(frozen=True)
-class Pivot:
+class Pivot(msgspec.Struct, frozen=True, array_like=True):
     columns: list[tuple[str, int | datetime]]  # (key, assistant/model id or day start)
     rows: list[tuple[int, list[int], int]]  # (user id, values per column, total)
 
 
-def measure_of(sums: Sums, measure: PivotMeasure) -> int:
+def measure_of(sums: RollupSums, measure: PivotMeasure) -> int:
     if measure is PivotMeasure.COST:
         return sums.cost_nanos
     if measure is PivotMeasure.REQUESTS:
@@ -60,13 +58,13 @@ class UserActivityReport(Report):
         """Every active user's totals (requests without a user are left out)."""
 
         async def compute() -> list[UserTotals]:
-            totals: dict[int, Sums] = defaultdict(Sums)
+            totals: dict[int, RollupSums] = defaultdict(RollupSums)
             for group in await self._user_assistant_groups():
                 if group.keys[0] != NONE_KEY:
                     totals[group.keys[0]].add(group.sums)
             return [UserTotals(user_id, totals[user_id]) for user_id in sorted(totals)]
 
-        return await self._figure("per_user", compute, _encode_users, _decode_users)
+        return await self._figure("per_user", compute, list[UserTotals])
 
     async def top_users(self, measure: PivotMeasure, limit: int) -> list[UserTotals]:
         users = await self.per_user()
@@ -76,7 +74,7 @@ class UserActivityReport(Report):
     async def timeline(self) -> list[ActivityBucket]:
         async def compute() -> list[ActivityBucket]:
             users: list[set[int]] = [set() for _ in self.window.starts]
-            totals = [Sums() for _ in self.window.starts]
+            totals = [RollupSums() for _ in self.window.starts]
             # A user active in both an edge and the rollups of one bucket is one user: rows
             # are per (bucket, user), merged over both sources, so a set counts them once.
             for group in await self._user_buckets(self.window):
@@ -88,14 +86,14 @@ class UserActivityReport(Report):
                 for start, active, sums in zip(self.window.starts, users, totals, strict=True)
             ]
 
-        return await self._figure("timeline", compute, _encode_timeline, _decode_timeline)
+        return await self._figure("timeline", compute, list[ActivityBucket])
 
     async def pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
         async def compute() -> Pivot:
             return await self._pivot(columns, measure)
 
         name = f"pivot:{columns.value}:{measure.value}"
-        return await self._figure(name, compute, _encode_pivot, _decode_pivot)
+        return await self._figure(name, compute, Pivot)
 
     async def _pivot(self, columns: PivotDimension, measure: PivotMeasure) -> Pivot:
         cells: dict[int, dict[int | datetime, int]] = defaultdict(lambda: defaultdict(int))
@@ -151,45 +149,6 @@ class UserActivityReport(Report):
 
         # Shared by the timeline and a DAY pivot in one request; not cached itself.
         return await self._memo.once(f"user_buckets:{buckets.granularity}", compute)
-
-
-def _encode_users(users: list[UserTotals]) -> list[Any]:
-    return [[u.user_id, encode_sums(u.sums)] for u in users]
-
-
-def _decode_users(cached: list[Any]) -> list[UserTotals]:
-    return [UserTotals(user_id, decode_sums(sums)) for user_id, sums in cached]
-
-
-def _encode_timeline(timeline: list[ActivityBucket]) -> list[Any]:
-    return [[b.start.isoformat(), b.active_users, b.cost_nanos, b.requests] for b in timeline]
-
-
-def _decode_timeline(cached: list[Any]) -> list[ActivityBucket]:
-    return [
-        ActivityBucket(datetime.fromisoformat(start), active, cost, requests)
-        for start, active, cost, requests in cached
-    ]
-
-
-def _encode_pivot(pivot: Pivot) -> list[Any]:
-    # A column is an assistant or model id, or a day's start (stored as ISO text).
-    columns = [
-        [key, column.isoformat() if isinstance(column, datetime) else column]
-        for key, column in pivot.columns
-    ]
-    return [columns, [[user_id, values, total] for user_id, values, total in pivot.rows]]
-
-
-def _decode_pivot(cached: list[Any]) -> Pivot:
-    columns, rows = cached
-    return Pivot(
-        columns=[
-            (key, datetime.fromisoformat(column) if isinstance(column, str) else column)
-            for key, column in columns
-        ],
-        rows=[(user_id, list(values), total) for user_id, values, total in rows],
-    )
 
 
 def _column_order(column: int | datetime) -> tuple[int, str]:

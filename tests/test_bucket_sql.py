@@ -1,5 +1,5 @@
-"""The SQL that maps a 15-minute bucket to its local bucket, evaluated by SQLite for every
-quarter hour of a window, against a search in the window's bucket starts."""
+"""The SQL that maps a quarter hour to its bucket, evaluated by SQLite for every quarter hour
+of a window, against a search in the window's bucket starts."""
 
 import sqlite3
 from bisect import bisect_right
@@ -39,7 +39,7 @@ def indexes_in_sqlite(window: Window, quarters: list[datetime]) -> list[int]:
 
 
 def quarters_of(window: Window) -> list[datetime]:
-    """The whole 15-minute buckets inside the window, as the rollups hold them."""
+    """The whole quarter hours inside the window, as the rollups hold them."""
     at = window.start.replace(minute=window.start.minute // 15 * 15, second=0, microsecond=0)
     if at < window.start:
         at += QUARTER
