@@ -1,11 +1,19 @@
 # Comptroller: the GraphQL API, served by uvicorn as a non-root user.
+# The browser files GraphiQL and the dashboard use, fetched from the npm registry by the
+# lockfile (nothing is built); only node_modules is carried over.
+FROM node:20-slim AS browser-packages
+WORKDIR /web
+COPY web/package.json web/package-lock.json web/.npmrc ./
+RUN npm ci
+
 # Oso 0.27.3 ships wheels for CPython <= 3.12 only, hence 3.12.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    COMPTROLLER_POLICY_PATH=/app/policy.polar
+    COMPTROLLER_POLICY_PATH=/app/policy.polar \
+    COMPTROLLER_BROWSER_PACKAGES_DIR=/app/web/node_modules
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 comptroller
@@ -16,6 +24,7 @@ COPY schema ./schema
 COPY resolvers ./resolvers
 COPY kernel ./kernel
 COPY models ./models
+COPY --from=browser-packages /web/node_modules ./web/node_modules
 RUN pip install . && chown -R comptroller /app
 
 USER comptroller

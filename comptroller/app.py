@@ -15,8 +15,10 @@ from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from comptroller.admission_route import admission_route
+from comptroller.console.routes import console_routes
 from comptroller.database import database_answers, tortoise_config
 from comptroller.error_responses import FailureShaping, http_exception_response
+from comptroller.exports.routes import export_routes
 from comptroller.graphql_view import GraphQLView, ViewLimits
 from comptroller.ingestion_route import ingestion_route
 from comptroller.observability import (
@@ -144,12 +146,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         admission_route(),
+        *console_routes(settings.browser_packages_dir),
+        *export_routes(schema),
     ]
     return Starlette(
         routes=routes,
         middleware=[
             # Outermost: the request id is fixed before anything can log or fail.
-            Middleware(RequestContext, routes=[route.path for route in routes]),
+            Middleware(RequestContext, routes=[r.path for r in routes if isinstance(r, Route)]),
             Middleware(SecurityHeaders, asset_sources=settings.graphiql_asset_sources),
             *cors(settings.cors_origins),
             # Innermost: its JSON answers get the headers above too.

@@ -280,6 +280,7 @@ def demo(
 def _print_demo_tokens(tokens: dict[str, str], host: str, port: int) -> None:
     console = Console()
     console.rule("Comptroller demo")
+    console.print(f"Dashboard: http://{host}:{port}/ — sign in with a token below (no Bearer).")
     console.print(f"GraphiQL: http://{host}:{port}/graphql — paste a header into its Headers tab:")
     for role, token in tokens.items():
         console.print(f"\n[bold]{role}[/bold]")

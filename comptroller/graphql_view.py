@@ -23,11 +23,17 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from comptroller.console.routes import graphiql_page
 from comptroller.error_responses import (
     STATUS_BY_CODE,
     app_error_response,
-    code_for_status,
     unexpected_error_response,
+)
+from comptroller.graphql_http import (
+    accepted_media_type,
+    in_media_type,
+    mark_request_error,
+    transport_refusal,
 )
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode, OperationTimeout, QueryTooComplex
@@ -74,6 +80,7 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive=self._limited(scope, receive))
         request_id = request_id_of(request)
+        media_type = accepted_media_type(request.headers.get("accept"))
         deadline = asyncio.timeout(self.limits.operation_timeout_seconds)
         try:
             async with deadline:
@@ -83,10 +90,7 @@ class GraphQLView(GraphQL[Context, None]):
             response = app_error_response(error, status)
         except HTTPException as error:
             # Strawberry's transport errors: the body is not a GraphQL request.
-            failure = AppError(error.reason, requestId=request_id)
-            assert failure.extensions is not None
-            failure.extensions["code"] = code_for_status(error.status_code).value
-            response = app_error_response(failure, error.status_code)
+            response = app_error_response(transport_refusal(error, request_id), error.status_code)
         except TimeoutError as error:
             if not deadline.expired():  # a connection's own timeout: an outage
                 response = unexpected_error_response(error, request_id, "/graphql")
@@ -98,6 +102,7 @@ class GraphQLView(GraphQL[Context, None]):
         except Exception as error:  # noqa: BLE001 - shaped and logged, never plain text
             response = unexpected_error_response(error, request_id, "/graphql")
         else:
+            in_media_type(request, response, media_type)
             self._apply_transport_status(request, response)
         await response(scope, receive, send)
 
@@ -156,7 +161,9 @@ class GraphQLView(GraphQL[Context, None]):
             if result.data is None:
                 failed = next((ErrorCode(c) for c in codes if c in _TRANSPORT_CODES), None)
                 request.state.failed_with = failed
-        return await super().process_result(request, result)
+        answer = await super().process_result(request, result)
+        mark_request_error(request, result, answer)
+        return answer
 
     def encode_json(self, data: object) -> bytes:
         # Several times faster than json.dumps on a dashboard's answer; json.dumps takes what
@@ -165,6 +172,10 @@ class GraphQLView(GraphQL[Context, None]):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        # Strawberry's page loads React and GraphiQL from a CDN; ours serves them itself.
+        return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite://./comptroller.db"
     cache_url: str = "memory://"
     policy_path: Path = REPOSITORY_ROOT / "policy.polar"
+    # Where `npm ci --prefix web` put GraphiQL's, React's and Chart.js's packages.
+    browser_packages_dir: Path = REPOSITORY_ROOT / "web" / "node_modules"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_query_depth: int = Field(default=10, ge=2, le=50)
     max_query_tokens: int = Field(default=5000, ge=100, le=100_000)

@@ -54,18 +54,25 @@ _COLUMNS = {
 }
 
 
+def constrain_to(sql: Statement, project_id: int, filters: RequestFilter, table: str = "") -> None:
+    """The WHERE of a project's requests matching ``filters`` (``table``: a qualifier such
+    as ``"r."`` when the statement joins); the page and the CSV export share it."""
+    sql.where.append(f"{table}project_id = {sql.bind(project_id)}")
+    columns = {key: f"{table}{column}" for key, column in _COLUMNS.items()}
+    sql.constrain(columns, filters.dimensions.constraints())
+    if filters.start is not None:
+        sql.where.append(f"{table}created_at >= {sql.bind(filters.start)}")
+    if filters.end is not None:
+        sql.where.append(f"{table}created_at < {sql.bind(filters.end)}")
+
+
 async def request_page(
     project_id: int, filters: RequestFilter, first: int, after: str | None
 ) -> RequestPage:
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
     connection = Request._meta.db  # the ORM's connection, whatever its name
     sql = Statement(connection)
-    sql.where.append(f"project_id = {sql.bind(project_id)}")
-    sql.constrain(_COLUMNS, filters.dimensions.constraints())
-    if filters.start is not None:
-        sql.where.append(f"created_at >= {sql.bind(filters.start)}")
-    if filters.end is not None:
-        sql.where.append(f"created_at < {sql.bind(filters.end)}")
+    constrain_to(sql, project_id, filters)
     if position is not None:
         created_at, row_id = position
         sql.where.append(f"(created_at, id) < ({sql.bind(created_at)}, {sql.bind(row_id)})")

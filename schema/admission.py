@@ -1,5 +1,7 @@
 """``Query.admission``: the gateway asks whether it may make a call now."""
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.admission.cached import admission
@@ -15,8 +17,10 @@ from schema.permissions import gateway
     "ASSISTANT_NOT_FOUND, ASSISTANT_INACTIVE or BUDGET_EXCEEDED, the first that applies.",
 )
 class Admission:
-    allowed: bool
-    reason: str | None
+    allowed: bool = strawberry.field(description="Whether the gateway may make the call now.")
+    reason: str | None = strawberry.field(
+        description="Why not, when not allowed (see the type); null when allowed."
+    )
     month: str = strawberry.field(description="The budget month, YYYY-MM, project time zone.")
     remaining_budget: float | None = strawberry.field(
         description="USD left of the month's budget (0 once reached); null without a budget."
@@ -48,6 +52,14 @@ class AdmissionQuery:
         description="Project API tokens: may the gateway make this call now?",
     )
     async def admission(
-        self, info: Info, model_id: strawberry.ID, assistant_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        model_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The model the call would use.")
+        ],
+        assistant_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The assistant making the call, when there is one."),
+        ] = None,
     ) -> Admission:
         return Admission.from_data(await admission_for(info, model_id, assistant_id))

@@ -10,13 +10,21 @@ from schema.instants import as_utc, as_utc_or_none
     name="ApiToken", description="A project API token; its secret is never shown again."
 )
 class ApiToken:
-    id: strawberry.ID
-    name: str
-    prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="The token's id.")
+    name: str = strawberry.field(description="What the token is for, as its creator named it.")
+    prefix: str = strawberry.field(
+        description="The secret's first characters, to recognise it; not the secret."
+    )
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working (UTC); null = never."
+    )
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked (UTC); null = not revoked."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When it last called the API (UTC); null = never."
+    )
 
     @classmethod
     def from_model(cls, row: ApiTokenRow) -> "ApiToken":
@@ -31,7 +39,7 @@ class ApiToken:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A new project API token and its secret (createApiToken).")
 class CreateApiTokenPayload:
-    api_token: ApiToken
+    api_token: ApiToken = strawberry.field(description="The token as listed from now on.")
     secret: str = strawberry.field(description="Shown this once; store it now.")

@@ -6,15 +6,23 @@ from schema.context import Info
 from schema.enums import AssistantStatus
 
 
-@strawberry.type(name="Assistant")
+@strawberry.type(
+    name="Assistant",
+    description="An assistant of a project. Members see every one; ASSISTANT_USER sees "
+    "the active ones.",
+)
 class Assistant:
-    id: strawberry.ID
-    name: str
-    description: str | None
-    status: AssistantStatus
+    id: strawberry.ID = strawberry.field(description="The assistant's id.")
+    name: str = strawberry.field(description="Its name, 1..200 characters.")
+    description: str | None = strawberry.field(
+        description="What it does, up to 5,000 characters; null = none."
+    )
+    status: AssistantStatus = strawberry.field(
+        description="ACTIVE: offered to users; INACTIVE: withdrawn."
+    )
     model_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The model it calls; null = none chosen yet.")
     async def model(self, info: Info) -> Model | None:
         if self.model_id is None:
             return None

@@ -23,14 +23,16 @@ ACTION_MAX_LENGTH = 64
     "(before and after of what changed; never a secret).",
 )
 class AuditEvent:
-    id: strawberry.ID
-    at: datetime
-    action: str
-    target: str
-    details: JSON | None
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    at: datetime = strawberry.field(description="When it happened (UTC).")
+    action: str = strawberry.field(description="What was done, e.g. member.add or settings.update.")
+    target: str = strawberry.field(description="What it was done to, e.g. user:12.")
+    details: JSON | None = strawberry.field(
+        description="The change's particulars (before and after); null = none."
+    )
     actor_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="Who did it; null = the system (e.g. retention).")
     async def actor(self, info: Info) -> User | None:
         if self.actor_id is None:
             return None
@@ -54,8 +56,10 @@ class AuditLogFilter:
     actions: list[str] | None = strawberry.field(
         default=None, description="e.g. member.set_roles, settings.update"
     )
-    actor_ids: list[strawberry.ID] | None = None
-    from_: datetime | None = strawberry.field(default=None, name="from")
+    actor_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Users who made the changes."
+    )
+    from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
     to: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
     def validated(self) -> AuditFilter:

@@ -18,14 +18,17 @@ from resolvers.budgets.status import BudgetStatus as BudgetStatusData
 )
 class BudgetStatus:
     month: str = strawberry.field(description="YYYY-MM in the project's time zone.")
-    timezone: str
+    timezone: str = strawberry.field(description="The IANA zone the month is counted in.")
     period_start: datetime = strawberry.field(description="The month's first instant.")
     period_end: datetime = strawberry.field(description="The next month's first instant.")
     spent: float = strawberry.field(description="USD, the exact sum of request costs.")
     budget: float | None = strawberry.field(description="USD; null = no budget.")
     remaining: float | None = strawberry.field(description="USD left; 0 once spent.")
     percent_used: float | None = strawberry.field(description="null without a budget.")
-    forecast: float | None
+    forecast: float | None = strawberry.field(
+        description="USD expected by the month's end: spent x (month length / time elapsed), "
+        "in real seconds; null in the month's first hour."
+    )
     thresholds_reached: list[float] = strawberry.field(
         description="The configured thresholds (percents) the month's spend has reached."
     )

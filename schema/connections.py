@@ -11,23 +11,25 @@ from schema.scalars import BigInt
 T = TypeVar("T")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection ends.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as after for the next page; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Opaque; pass as after to continue after it.")
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of items (Relay connection): first is 1..100, after a cursor.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: BigInt
+    edges: list[Edge[T]] = strawberry.field(description="This page's items, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether and where the next page starts.")
+    total_count: BigInt = strawberry.field(description="Every item, not just this page.")
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], T]) -> "Connection[T]":

@@ -8,19 +8,35 @@ from resolvers.arguments import parse_ids
 from resolvers.dashboards.aggregates import UsageFilter
 from resolvers.dashboards.buckets import Granularity
 from resolvers.dashboards.time_range import Window, window
-from schema.enums import RequestStatus
+from schema.enums import RequestStatus, described_enum
 
-strawberry.enum(Granularity, name="Granularity")
+described_enum(
+    Granularity,
+    "Granularity",
+    "The length of a timeline's buckets, aligned in the range's timezone.",
+    {
+        "HOUR": "Local hours (a DST day has 23 or 25).",
+        "DAY": "Local days, from midnight (23 to 25 hours long).",
+        "WEEK": "Weeks starting on Monday.",
+        "MONTH": "Calendar months.",
+    },
+)
 
 
 @strawberry.input(description="from <= createdAt < to, bucketed in timezone.")
 class TimeRange:
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
+    from_: datetime = strawberry.field(
+        name="from", description="The first instant counted (with offset)."
+    )
+    to: datetime = strawberry.field(
+        description="The instant after the last one counted (with offset); after from."
+    )
     timezone: str | None = strawberry.field(
         default=None, description="IANA name; absent: the project's timezone setting."
     )
-    granularity: Granularity | None = Granularity.DAY
+    granularity: Granularity | None = strawberry.field(
+        default=Granularity.DAY, description="The timeline's bucket length."
+    )
 
     def validated(self, project_timezone: str) -> Window:
         return window(
@@ -31,11 +47,21 @@ class TimeRange:
 
 @strawberry.input(name="UsageFilter", description="Every field narrows; all combine.")
 class UsageFilterInput:
-    assistant_ids: list[strawberry.ID] | None = None
-    model_ids: list[strawberry.ID] | None = None
-    api_token_ids: list[strawberry.ID] | None = None
-    user_ids: list[strawberry.ID] | None = None
-    status: RequestStatus | None = None
+    assistant_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these assistants' requests."
+    )
+    model_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests to these models."
+    )
+    api_token_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests through these API tokens."
+    )
+    user_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests made for these users."
+    )
+    status: RequestStatus | None = strawberry.field(
+        default=None, description="Only successes or only errors."
+    )
 
     def validated(self, argument: str = "filter") -> UsageFilter:
         def ids(values: list[strawberry.ID] | None, name: str) -> tuple[int, ...] | None:

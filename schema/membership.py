@@ -8,11 +8,15 @@ from schema.instants import as_utc
 from schema.user import User
 
 
-@strawberry.type(name="Membership")
+@strawberry.type(
+    name="Membership", description="A user's roles in one project (PROJECT_ADMIN reads them)."
+)
 class Membership:
-    user: User
-    roles: list[ProjectRole]
-    created_at: datetime
+    user: User = strawberry.field(description="The member.")
+    roles: list[ProjectRole] = strawberry.field(
+        description="The roles they hold here, at least one."
+    )
+    created_at: datetime = strawberry.field(description="When they joined the project (UTC).")
 
     @classmethod
     def from_model(cls, row: MembershipRow) -> "Membership":

@@ -1,6 +1,7 @@
 """The Project type: the hub of everything a project's people may see."""
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -37,13 +38,19 @@ from schema.user_activity import UserActivity
 from schema.webhook_delivery import WebhookDelivery, WebhookDeliveryStatus
 
 
-@strawberry.type(name="Project")
+@strawberry.type(
+    name="Project",
+    description="A project: its assistants, requests, dashboards and governance. Any role "
+    "reads id, name, description and the viewer's roles; each other field says who may.",
+)
 class Project:
     # Reaching a Project at all took the "read" permission; these plain fields need no more.
-    id: strawberry.ID
-    name: str
-    description: str | None
-    created_at: datetime
+    id: Annotated[strawberry.ID, strawberry.argument(description="The request's id.")] = (
+        strawberry.field(description="The project's id.")
+    )
+    name: str = strawberry.field(description="Its name, 1..200 characters.")
+    description: str | None = strawberry.field(description="What it is for; null = none.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
     row_id: strawberry.Private[int]
 
     @classmethod
@@ -66,63 +73,135 @@ class Project:
     def viewer_permissions(self, info: Info) -> list[str]:
         return sorted(info.context.authorizer.project_actions(self.row_id))
 
-    @strawberry.field(extensions=project("read_settings"))
+    @strawberry.field(
+        extensions=project("read_settings"),
+        description="PROJECT_ADMIN: security and cost settings.",
+    )
     async def settings(self) -> ProjectSettings:
         return ProjectSettings.from_model(await project_settings(self.row_id))
 
-    @strawberry.field(extensions=project("read_members"), description="Members by email.")
+    @strawberry.field(
+        extensions=project("read_members"), description="PROJECT_ADMIN: members, by email."
+    )
     async def members(
-        self, first: int | None = 50, after: str | None = None
+        self,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page.")
+        ] = None,
     ) -> Connection[Membership]:
         page = await members_page(self.row_id, page_size(first), after)
         return Connection.from_page(page, Membership.from_model)
 
     @strawberry.field(
         extensions=project("read_active_assistants"),
-        description="Members see every assistant; ASSISTANT_USER sees active ones only.",
+        description="PROJECT_MEMBER sees every assistant; ASSISTANT_USER the active ones.",
     )
     async def assistants(
-        self, info: Info, status: AssistantStatus | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            AssistantStatus | None,
+            strawberry.argument(description="Only assistants with this status; null = any."),
+        ] = None,
     ) -> list[Assistant]:
         active_only = not info.context.authorizer.can(self.row_id, "read_all_assistants")
         rows = await list_assistants(self.row_id, status, active_only)
         return [Assistant.from_model(row) for row in rows]
 
-    @strawberry.field(extensions=project("read_api_tokens"), description="Newest first.")
+    @strawberry.field(
+        extensions=project("read_api_tokens"),
+        description="PROJECT_MEMBER: the project's API tokens, newest first.",
+    )
     async def api_tokens(self) -> list[ApiToken]:
         return [ApiToken.from_model(row) for row in await list_api_tokens(self.row_id)]
 
-    @strawberry.field(extensions=project("read_requests"), description="Newest first.")
+    @strawberry.field(
+        extensions=project("read_requests"),
+        description="PROJECT_MEMBER: the request log, newest first, keyset-paged.",
+    )
     async def requests(
         self,
-        filter: RequestFilterInput | None = None,
-        first: int | None = 50,
-        after: str | None = None,
+        filter: Annotated[
+            RequestFilterInput | None,
+            strawberry.argument(description="Only the requests matching every field given."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page.")
+        ] = None,
     ) -> RequestConnection:
         filters = (filter or RequestFilterInput()).validated()
         return RequestConnection(
             page=LazyRequestPage(self.row_id, filters, page_size(first), after)
         )
 
-    @strawberry.field(extensions=project("read_requests"))
-    async def request(self, id: strawberry.ID) -> Request | None:
+    @strawberry.field(
+        extensions=project("read_requests"),
+        description="PROJECT_MEMBER: one request, input and output included; NOT_FOUND if absent.",
+    )
+    async def request(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The request's id.")]
+    ) -> Request | None:
         return Request.from_model(await request_by_id(self.row_id, parse_id(id, "id", BIG_ID_MAX)))
 
-    @strawberry.field(extensions=project("read_usage"))
+    @strawberry.field(
+        extensions=project("read_usage"),
+        description="PROJECT_MEMBER: cost, requests, errors and durations over a period.",
+    )
     async def usage(
-        self, info: Info, range: TimeRange, filter: UsageFilterInput | None = None
+        self,
+        info: Info,
+        range: Annotated[
+            TimeRange,
+            strawberry.argument(
+                description="The period (from <= createdAt < to), its timezone and granularity."
+            ),
+        ],
+        filter: Annotated[
+            UsageFilterInput | None,
+            strawberry.argument(description="Only the requests matching every field given."),
+        ] = None,
     ) -> ProjectUsage:
         return ProjectUsage(report=await self._usage_report(info, range, filter))
 
-    @strawberry.field(extensions=project("read_usage"))
+    @strawberry.field(
+        extensions=project("read_usage"),
+        description="PROJECT_MEMBER: input and output tokens over a period.",
+    )
     async def token_usage(
-        self, info: Info, range: TimeRange, filter: UsageFilterInput | None = None
+        self,
+        info: Info,
+        range: Annotated[
+            TimeRange,
+            strawberry.argument(
+                description="The period (from <= createdAt < to), its timezone and granularity."
+            ),
+        ],
+        filter: Annotated[
+            UsageFilterInput | None,
+            strawberry.argument(description="Only the requests matching every field given."),
+        ] = None,
     ) -> TokenUsage:
         return TokenUsage(report=await self._usage_report(info, range, filter))
 
-    @strawberry.field(extensions=project("read_user_activity"))
+    @strawberry.field(
+        extensions=project("read_user_activity"),
+        description="PROJECT_ADMIN: per-user figures over a period.",
+    )
     async def user_activity(
-        self, info: Info, range: TimeRange, filter: UsageFilterInput | None = None
+        self,
+        info: Info,
+        range: Annotated[
+            TimeRange,
+            strawberry.argument(
+                description="The period (from <= createdAt < to), its timezone and granularity."
+            ),
+        ],
+        filter: Annotated[
+            UsageFilterInput | None,
+            strawberry.argument(description="Only the requests matching every field given."),
+        ] = None,
     ) -> UserActivity:
         filters = (filter or UsageFilterInput()).validated()
         window = range.validated((await project_settings(self.row_id)).timezone)
@@ -130,7 +209,15 @@ class Project:
         return UserActivity(report=report)
 
     async def _usage_report(
-        self, info: Info, range: TimeRange, filter: UsageFilterInput | None
+        self,
+        info: Info,
+        range: Annotated[
+            TimeRange,
+            strawberry.argument(
+                description="The period (from <= createdAt < to), its timezone and granularity."
+            ),
+        ],
+        filter: UsageFilterInput | None,
     ) -> UsageReport:
         filters = (filter or UsageFilterInput()).validated()
         window = range.validated((await project_settings(self.row_id)).timezone)
@@ -141,7 +228,14 @@ class Project:
         description="The budget month: the current one by default, or month (YYYY-MM), both "
         "in the project's time zone.",
     )
-    async def budget(self, info: Info, month: str | None = None) -> BudgetStatus:
+    async def budget(
+        self,
+        info: Info,
+        month: Annotated[
+            str | None,
+            strawberry.argument(description="A month as YYYY-MM; absent: the current one."),
+        ] = None,
+    ) -> BudgetStatus:
         asked = None if month is None else parse_month(month, "UTC")  # before any read
         settings = await project_settings(self.row_id)
         now = datetime.now(UTC)
@@ -155,13 +249,19 @@ class Project:
 
     @strawberry.field(
         extensions=project("read_audit_log"),
-        description="Newest first; filter by action, actor or time range.",
+        description="PROJECT_ADMIN: changes to the project, newest first; filter by action, "
+        "actor or time range.",
     )
     async def audit_log(
         self,
-        first: int | None = 50,
-        after: str | None = None,
-        filter: AuditLogFilter | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page.")
+        ] = None,
+        filter: Annotated[
+            AuditLogFilter | None,
+            strawberry.argument(description="Which events; absent: all of them."),
+        ] = None,
     ) -> Connection[AuditEvent]:
         filters = (filter or AuditLogFilter()).validated()
         page = await audit_page(self.row_id, page_size(first), after, filters)
@@ -173,13 +273,18 @@ class Project:
     )
     async def webhook_deliveries(
         self,
-        first: int | None = 50,
-        after: str | None = None,
-        status: WebhookDeliveryStatus | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page.")
+        ] = None,
+        status: Annotated[
+            WebhookDeliveryStatus | None,
+            strawberry.argument(description="Only deliveries in this state; absent: all."),
+        ] = None,
     ) -> Connection[WebhookDelivery]:
         size = page_size(first)
         page = await deliveries_page(
-            self.row_id, size, after, None if status is None else status.value
+            self.row_id, size, after, None if status is None else status.name
         )
         attempts = await attempts_of([row.id for row in page.rows])
         return Connection.from_page(

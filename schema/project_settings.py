@@ -5,7 +5,9 @@ from resolvers.arguments import NANOS_PER_USD
 from resolvers.governance.settings import SettingsChange, settings_change
 
 
-@strawberry.type(name="ProjectSettings")
+@strawberry.type(
+    name="ProjectSettings", description="A project's security and cost settings (PROJECT_ADMIN)."
+)
 class ProjectSettings:
     timezone: str = strawberry.field(
         description="IANA name; the default for dashboards and budget months."
@@ -21,9 +23,15 @@ class ProjectSettings:
     allowed_model_ids: list[strawberry.ID] | None = strawberry.field(
         description="Models admission allows; null = every model. Recording never refuses."
     )
-    store_request_content: bool
-    retention_days: int | None
-    api_token_max_lifetime_days: int | None
+    store_request_content: bool = strawberry.field(
+        description="When false, input and output are dropped when a request is recorded."
+    )
+    retention_days: int | None = strawberry.field(
+        description="Requests older than this many days are purged; null = kept."
+    )
+    api_token_max_lifetime_days: int | None = strawberry.field(
+        description="New API tokens must expire within this many days; null = no limit."
+    )
     alert_webhook_url: str | None = strawberry.field(
         description="Where threshold crossings are POSTed (JSON, signed with HMAC-SHA256)."
     )
@@ -59,14 +67,25 @@ class ProjectSettings:
     "no thresholds, enforceBudget false, storeRequestContent true).",
 )
 class ProjectSettingsInput:
-    timezone: str | None = strawberry.UNSET
-    monthly_budget: float | None = strawberry.UNSET
+    timezone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An IANA zone name, e.g. Europe/Berlin."
+    )
+    monthly_budget: float | None = strawberry.field(
+        default=strawberry.UNSET, description="USD per calendar month, >= 0; null = no budget."
+    )
     budget_alert_thresholds: list[float] | None = strawberry.field(
         default=strawberry.UNSET, description="Percents from 1 to 1000, distinct; stored sorted."
     )
-    enforce_budget: bool | None = strawberry.UNSET
-    allowed_model_ids: list[strawberry.ID] | None = strawberry.UNSET
-    store_request_content: bool | None = strawberry.UNSET
+    enforce_budget: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When true, admission refuses calls once the month's spend reaches the budget.",
+    )
+    allowed_model_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET, description="Existing model ids; null = every model."
+    )
+    store_request_content: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="When false, input and output are not stored."
+    )
     retention_days: int | None = strawberry.field(default=strawberry.UNSET, description=">= 1")
     api_token_max_lifetime_days: int | None = strawberry.field(
         default=strawberry.UNSET, description=">= 1"

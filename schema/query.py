@@ -1,5 +1,7 @@
 """The root Query."""
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.arguments import page_size, parse_id
@@ -14,14 +16,22 @@ from schema.project import Project
 from schema.user import User
 
 
-@strawberry.type
+@strawberry.type(
+    description="What people (personal access tokens) may read, and what a gateway asks "
+    "before a call (admission)."
+)
 class Query(AdmissionQuery):
     @strawberry.field(extensions=platform("use_console"), description="Who is calling.")
     def viewer(self, info: Info) -> User:
         return User.from_principal(info.context.authorizer.require_user())
 
-    @strawberry.field(extensions=project("read", argument="id"))
-    async def project(self, id: strawberry.ID) -> Project | None:
+    @strawberry.field(
+        extensions=project("read", argument="id"),
+        description="A project the viewer holds a role in (superusers: any); else NOT_FOUND.",
+    )
+    async def project(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The project's id.")]
+    ) -> Project | None:
         return Project.from_model(await project_by_id(parse_id(id, "id")))
 
     @strawberry.field(
@@ -32,9 +42,16 @@ class Query(AdmissionQuery):
     async def projects(
         self,
         info: Info,
-        first: int | None = 50,
-        after: str | None = None,
-        include_all: bool = False,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page.")
+        ] = None,
+        include_all: Annotated[
+            bool,
+            strawberry.argument(
+                description="Superusers only: every project, not just those with a role."
+            ),
+        ] = False,
     ) -> Connection[Project]:
         page = await projects_page(info.context.authorizer, page_size(first), after, include_all)
         return Connection.from_page(page, Project.from_model)

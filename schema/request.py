@@ -18,45 +18,55 @@ from schema.scalars import BigInt
 from schema.user import User
 
 
-@strawberry.type(name="Request")
+@strawberry.type(
+    name="Request",
+    description="One assistant request as the gateway recorded it (PROJECT_MEMBER reads them, "
+    "content included).",
+)
 class Request:
-    id: strawberry.ID
-    external_id: str | None
-    created_at: datetime
-    status: RequestStatus
-    duration_ms: int
-    input_tokens: int
-    output_tokens: int
-    cost: float = strawberry.field(description="USD.")
-    input: str | None
-    output: str | None
-    error_message: str | None
+    id: strawberry.ID = strawberry.field(description="The request's id.")
+    external_id: str | None = strawberry.field(description="The gateway's idempotency key.")
+    created_at: datetime = strawberry.field(description="When the gateway received it (UTC).")
+    status: RequestStatus = strawberry.field(description="How it ended.")
+    duration_ms: int = strawberry.field(description="Milliseconds from receipt to answer.")
+    input_tokens: int = strawberry.field(description="Tokens sent to the model.")
+    output_tokens: int = strawberry.field(description="Tokens the model answered with.")
+    cost: float = strawberry.field(
+        description="USD, exact to the nano-dollar: as given, or from the model's prices."
+    )
+    input: str | None = strawberry.field(
+        description="The prompt; null when the project does not store content."
+    )
+    output: str | None = strawberry.field(
+        description="The answer; null when the project does not store content."
+    )
+    error_message: str | None = strawberry.field(description="Why it failed; null on success.")
     assistant_id: strawberry.Private[int | None]
     model_id: strawberry.Private[int]
     api_token_id: strawberry.Private[int | None]
     user_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The assistant that made it; null = a direct API call.")
     async def assistant(self, info: Info) -> Assistant | None:
         if self.assistant_id is None:
             return None
         row = await info.context.loaders.assistant_by_id.load(self.assistant_id)
         return None if row is None else Assistant.from_model(row)
 
-    @strawberry.field
+    @strawberry.field(description="The model it called.")
     async def model(self, info: Info) -> Model:
         row = await info.context.loaders.ai_model_by_id.load(self.model_id)
         assert row is not None, "requests.model_id is a foreign key"
         return Model.from_model(row)
 
-    @strawberry.field
+    @strawberry.field(description="The API token the gateway was called with; null = none.")
     async def api_token(self, info: Info) -> ApiToken | None:
         if self.api_token_id is None:
             return None
         row = await info.context.loaders.api_token_by_id.load(self.api_token_id)
         return None if row is None else ApiToken.from_model(row)
 
-    @strawberry.field
+    @strawberry.field(description="The user it was made for; null = nobody.")
     async def user(self, info: Info) -> User | None:
         if self.user_id is None:
             return None
@@ -84,17 +94,20 @@ class Request:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One request of a page, with its cursor.")
 class RequestEdge:
-    cursor: str
-    node: Request
+    cursor: str = strawberry.field(description="Opaque; pass as after to continue after it.")
+    node: Request = strawberry.field(description="The request.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of the request log, newest first; keyset cursors stay stable while "
+    "requests arrive."
+)
 class RequestConnection:
     page: strawberry.Private[LazyRequestPage]
 
-    @strawberry.field
+    @strawberry.field(description="This page's requests, newest first.")
     async def edges(self) -> list[RequestEdge]:
         page = await self.page.get()
         return [
@@ -102,7 +115,7 @@ class RequestConnection:
             for row, cursor in zip(page.rows, page.cursors, strict=True)
         ]
 
-    @strawberry.field
+    @strawberry.field(description="Whether and where the next page starts.")
     async def page_info(self) -> PageInfo:
         page = await self.page.get()
         return PageInfo(

@@ -13,13 +13,27 @@ from schema.enums import RequestStatus
 
 @strawberry.input(name="RequestFilter", description="Every field narrows; all combine.")
 class RequestFilterInput:
-    assistant_ids: list[strawberry.ID] | None = None
-    model_ids: list[strawberry.ID] | None = None
-    api_token_ids: list[strawberry.ID] | None = None
-    user_ids: list[strawberry.ID] | None = None
-    status: RequestStatus | None = None
-    from_: datetime | None = strawberry.field(default=None, name="from")
-    to: datetime | None = None
+    assistant_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these assistants' requests."
+    )
+    model_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests to these models."
+    )
+    api_token_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests through these API tokens."
+    )
+    user_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests made for these users."
+    )
+    status: RequestStatus | None = strawberry.field(
+        default=None, description="Only successes or only errors."
+    )
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Requests at or after this instant (with offset)."
+    )
+    to: datetime | None = strawberry.field(
+        default=None, description="Requests before this instant (with offset); after from."
+    )
 
     def validated(self, argument: str = "filter") -> Filter:
         def ids(values: list[strawberry.ID] | None, name: str) -> tuple[int, ...] | None:

@@ -21,14 +21,22 @@ def _share(part: int, whole: int) -> float:
     return 0.0 if whole == 0 else 100 * part / whole
 
 
-@strawberry.type
+@strawberry.type(
+    description="Usage figures of a period (the period before the range, in previousPeriod)."
+)
 class UsageTotals:
-    total_cost: float
-    total_requests: BigInt
-    total_errors: BigInt
-    average_cost_per_request: float | None
-    average_request_time_ms: float | None
-    error_rate: float | None = strawberry.field(description="Percent, 0..100.")
+    total_cost: float = strawberry.field(description="Exact sum of the requests' costs, USD.")
+    total_requests: BigInt = strawberry.field(description="Requests counted, errors included.")
+    total_errors: BigInt = strawberry.field(description="Requests with status ERROR.")
+    average_cost_per_request: float | None = strawberry.field(
+        description="totalCost / totalRequests, USD; null when there are no requests."
+    )
+    average_request_time_ms: float | None = strawberry.field(
+        description="Mean durationMs over all requests, errors included; null when there are none."
+    )
+    error_rate: float | None = strawberry.field(
+        description="100 x totalErrors / totalRequests, 0..100 percent; null without requests."
+    )
 
     @classmethod
     def from_sums(cls, sums: RollupSums) -> "UsageTotals":
@@ -42,9 +50,13 @@ class UsageTotals:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One bucket of a usage timeline: its figures count only requests inside the range."
+)
 class UsageBucket(UsageTotals):
-    start: datetime
+    start: datetime = strawberry.field(
+        description="The bucket's first instant (UTC), aligned in the range's timezone."
+    )
 
     @classmethod
     def at(cls, start: datetime, sums: RollupSums) -> "UsageBucket":
@@ -52,53 +64,66 @@ class UsageBucket(UsageTotals):
         return cls(start=start, **vars(totals))
 
 
-@strawberry.type
+@strawberry.type(description="What one assistant or model contributed to a period's usage.")
 class UsageShare:
-    id: strawberry.ID
-    name: str
-    total_cost: float
-    total_requests: BigInt
-    cost_share: float = strawberry.field(description="Percent of the total cost.")
-    request_share: float = strawberry.field(description="Percent of the total requests.")
+    id: strawberry.ID = strawberry.field(
+        description="The assistant's or model's id; none = requests without an assistant."
+    )
+    name: str = strawberry.field(description="Its name (No assistant for none).")
+    total_cost: float = strawberry.field(description="Exact sum of the requests' costs, USD.")
+    total_requests: BigInt = strawberry.field(description="Requests counted, errors included.")
+    cost_share: float = strawberry.field(description="Percent of the period's total cost, 0..100.")
+    request_share: float = strawberry.field(description="Percent of the period's requests, 0..100.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A project's usage over a range (PROJECT_MEMBER). Each figure covers "
+    "from <= createdAt < to and the filter."
+)
 class ProjectUsage:
     report: strawberry.Private[UsageReport]
 
-    @strawberry.field
+    @strawberry.field(description="Exact sum of the requests' costs, USD.")
     async def total_cost(self) -> float:
         return (await self.report.totals()).cost_nanos / NANOS_PER_USD
 
-    @strawberry.field
+    @strawberry.field(
+        description="totalCost / totalRequests, USD; null when there are no requests."
+    )
     async def average_cost_per_request(self) -> float | None:
         return UsageTotals.from_sums(await self.report.totals()).average_cost_per_request
 
-    @strawberry.field
+    @strawberry.field(
+        description="Mean durationMs over all requests, errors included; null when there are none."
+    )
     async def average_request_time_ms(self) -> float | None:
         return UsageTotals.from_sums(await self.report.totals()).average_request_time_ms
 
-    @strawberry.field
+    @strawberry.field(description="Requests counted, errors included.")
     async def total_requests(self) -> BigInt:
         return BigInt((await self.report.totals()).requests)
 
-    @strawberry.field
+    @strawberry.field(description="Requests with status ERROR.")
     async def total_errors(self) -> BigInt:
         return BigInt((await self.report.totals()).errors)
 
-    @strawberry.field(description="Percent, 0..100.")
+    @strawberry.field(
+        description="100 x totalErrors / totalRequests, 0..100 percent; null without requests."
+    )
     async def error_rate(self) -> float | None:
         return UsageTotals.from_sums(await self.report.totals()).error_rate
 
-    @strawberry.field(description="The same length of time just before from.")
+    @strawberry.field(description="The same figures over the same length of time just before from.")
     async def previous_period(self) -> UsageTotals:
         return UsageTotals.from_sums(await self.report.previous())
 
-    @strawberry.field
+    @strawberry.field(description="One bucket per granularity step, empty ones as zeros (dense).")
     async def timeline(self) -> list[UsageBucket]:
         return [UsageBucket.at(start, sums) for start, sums in await self.report.timeline()]
 
-    @strawberry.field(description="Highest cost first; no assistant is id none.")
+    @strawberry.field(
+        description="Per assistant, highest cost first; requests without one under id none."
+    )
     async def by_assistant(self, info: Info) -> list[UsageShare]:
         shares = await self.report.by_assistant()
         loaded = await info.context.loaders.assistant_by_id.load_many(
@@ -108,7 +133,7 @@ class ProjectUsage:
         names[NONE_KEY] = "No assistant"
         return await self._shares(shares, names)
 
-    @strawberry.field(description="Highest cost first.")
+    @strawberry.field(description="Per model, highest cost first.")
     async def by_model(self, info: Info) -> list[UsageShare]:
         shares = await self.report.by_model()
         loaded = await info.context.loaders.ai_model_by_id.load_many([s.key for s in shares])
@@ -132,29 +157,35 @@ class ProjectUsage:
         ]
 
 
-@strawberry.type
+@strawberry.type(description="One bucket of a token timeline.")
 class TokenBucket:
-    start: datetime
-    input_tokens: BigInt
-    output_tokens: BigInt
-    total_tokens: BigInt
+    start: datetime = strawberry.field(
+        description="The bucket's first instant (UTC), aligned in the range's timezone."
+    )
+    input_tokens: BigInt = strawberry.field(description="Tokens sent to models.")
+    output_tokens: BigInt = strawberry.field(description="Tokens models answered with.")
+    total_tokens: BigInt = strawberry.field(description="inputTokens + outputTokens.")
 
 
-@strawberry.type
+@strawberry.type(description="One model's tokens within an assistant's.")
 class ModelTokenUsage:
-    model: Model
-    input_tokens: BigInt
-    output_tokens: BigInt
-    total_tokens: BigInt
+    model: Model = strawberry.field(description="The model.")
+    input_tokens: BigInt = strawberry.field(description="Tokens sent to it.")
+    output_tokens: BigInt = strawberry.field(description="Tokens it answered with.")
+    total_tokens: BigInt = strawberry.field(description="inputTokens + outputTokens.")
 
 
-@strawberry.type
+@strawberry.type(description="One assistant's tokens over the range, per model.")
 class AssistantTokenUsage:
-    assistant: Assistant | None = strawberry.field(description="null: requests without one.")
-    input_tokens: BigInt
-    output_tokens: BigInt
-    total_tokens: BigInt
-    by_model: list[ModelTokenUsage]
+    assistant: Assistant | None = strawberry.field(
+        description="The assistant; null: requests without one."
+    )
+    input_tokens: BigInt = strawberry.field(description="Tokens sent to models.")
+    output_tokens: BigInt = strawberry.field(description="Tokens models answered with.")
+    total_tokens: BigInt = strawberry.field(description="inputTokens + outputTokens.")
+    by_model: list[ModelTokenUsage] = strawberry.field(
+        description="Per model it used, most tokens first."
+    )
 
 
 def _tokens(sums: RollupSums) -> tuple[BigInt, BigInt, BigInt]:
@@ -170,33 +201,35 @@ def _token_fields(sums: RollupSums) -> dict[str, BigInt]:
     return {"input_tokens": given, "output_tokens": received, "total_tokens": total}
 
 
-@strawberry.type
+@strawberry.type(
+    description="A project's tokens over a range (PROJECT_MEMBER), from <= createdAt < to."
+)
 class TokenUsage:
     report: strawberry.Private[UsageReport]
 
-    @strawberry.field
+    @strawberry.field(description="inputTokens + outputTokens.")
     async def total_tokens(self) -> BigInt:
         return _tokens(await self.report.totals())[2]
 
-    @strawberry.field
+    @strawberry.field(description="Tokens sent to models.")
     async def input_tokens(self) -> BigInt:
         return _tokens(await self.report.totals())[0]
 
-    @strawberry.field
+    @strawberry.field(description="Tokens models answered with.")
     async def output_tokens(self) -> BigInt:
         return _tokens(await self.report.totals())[1]
 
-    @strawberry.field
+    @strawberry.field(description="inputTokens / requests; null when there are none.")
     async def average_input_tokens_per_request(self) -> float | None:
         totals = await self.report.totals()
         return _ratio(totals.input_tokens, totals.requests)
 
-    @strawberry.field
+    @strawberry.field(description="outputTokens / requests; null when there are none.")
     async def average_output_tokens_per_response(self) -> float | None:
         totals = await self.report.totals()
         return _ratio(totals.output_tokens, totals.requests)
 
-    @strawberry.field
+    @strawberry.field(description="One bucket per granularity step, empty ones as zeros (dense).")
     async def timeline(self) -> list[TokenBucket]:
         timeline = await self.report.timeline()
         return [TokenBucket(start=start, **_token_fields(sums)) for start, sums in timeline]

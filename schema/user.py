@@ -4,12 +4,18 @@ from kernel.principals import UserPrincipal
 from models import User as UserRow
 
 
-@strawberry.type(name="User")
+@strawberry.type(
+    name="User",
+    description="A person who signs in with a personal access token. Any signed-in person "
+    "reads themselves (viewer); project admins read their members.",
+)
 class User:
-    id: strawberry.ID
-    email: str
-    name: str
-    is_superuser: bool
+    id: strawberry.ID = strawberry.field(description="The user's id.")
+    email: str = strawberry.field(description="Their email address, lower-cased; unique.")
+    name: str = strawberry.field(description="Their display name.")
+    is_superuser: bool = strawberry.field(
+        description="Whether they operate the platform (every permission everywhere)."
+    )
 
     @classmethod
     def from_model(cls, row: UserRow) -> "User":

@@ -1,6 +1,7 @@
 """``UserActivity``: per-user figures of CONTRACT.md §5, from a UserActivityReport."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -14,58 +15,96 @@ from resolvers.dashboards.user_activity import (
     UserTotals,
 )
 from schema.context import Info
+from schema.enums import described_enum
 from schema.scalars import BigInt
 from schema.user import User
 
-strawberry.enum(PivotDimension, name="PivotDimension")
-strawberry.enum(PivotMeasure, name="PivotMeasure")
+described_enum(
+    PivotDimension,
+    "PivotDimension",
+    "What the pivot's columns are.",
+    {
+        "ASSISTANT": "One column per assistant used in the range; none = without an assistant.",
+        "MODEL": "One column per model used in the range.",
+        "DAY": "One column per day (in the range's timezone) with requests.",
+    },
+)
+described_enum(
+    PivotMeasure,
+    "PivotMeasure",
+    "What the pivot's cells sum.",
+    {
+        "COST": "USD.",
+        "REQUESTS": "Requests, errors included.",
+        "TOKENS": "Input plus output tokens.",
+    },
+)
 MAX_TOP = 100
 
 
-@strawberry.type
+@strawberry.type(description="One user's totals over the range.")
 class UserUsage:
-    user: User
-    total_cost: float
-    total_requests: BigInt
-    total_tokens: BigInt
+    user: User = strawberry.field(description="The user.")
+    total_cost: float = strawberry.field(description="Cost of their requests, USD.")
+    total_requests: BigInt = strawberry.field(description="Their requests, errors included.")
+    total_tokens: BigInt = strawberry.field(description="Their input plus output tokens.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="One bucket of the user timeline; averages over the users active in it."
+)
 class UserActivityBucket:
-    start: datetime
-    active_users: BigInt
-    average_cost_per_user: float | None
-    average_requests_per_user: float | None
+    start: datetime = strawberry.field(
+        description="The bucket's first instant (UTC), aligned in the range's timezone."
+    )
+    active_users: BigInt = strawberry.field(description="Users with a request in the bucket.")
+    average_cost_per_user: float | None = strawberry.field(
+        description="USD per active user; null when none."
+    )
+    average_requests_per_user: float | None = strawberry.field(
+        description="Requests per active user; null when none."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One column of the pivot.")
 class PivotColumn:
-    key: str
-    label: str
+    key: str = strawberry.field(
+        description="The assistant's or model's id, the day (YYYY-MM-DD), or none."
+    )
+    label: str = strawberry.field(description="What to show as its header.")
 
 
-@strawberry.type
+@strawberry.type(description="One active user's row of the pivot.")
 class PivotRow:
-    user: User
-    values: list[float]
-    total: float
+    user: User = strawberry.field(description="The user.")
+    values: list[float] = strawberry.field(
+        description="values[i] is the measure under columns[i] (USD, requests or tokens)."
+    )
+    total: float = strawberry.field(description="The sum of values.")
 
 
-@strawberry.type
+@strawberry.type(description="Users x assistants, models or days, for one measure.")
 class PivotTable:
-    columns: list[PivotColumn]
-    rows: list[PivotRow]
+    columns: list[PivotColumn] = strawberry.field(
+        description="One per column present in the range."
+    )
+    rows: list[PivotRow] = strawberry.field(description="One per active user, highest total first.")
 
 
-def _measure(value: int, measure: PivotMeasure) -> float:
+def _measure(
+    value: int,
+    measure: Annotated[PivotMeasure, strawberry.argument(description="What the cells sum.")],
+) -> float:
     return value / NANOS_PER_USD if measure is PivotMeasure.COST else float(value)
 
 
-@strawberry.type
+@strawberry.type(description="Per-user figures of a project over a range (PROJECT_ADMIN).")
 class UserActivity:
     report: strawberry.Private[UserActivityReport]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Distinct users with a request (requests without a user do not count)."
+    )
     async def active_users(self) -> BigInt:
         return BigInt(len(await self.report.per_user()))
 
@@ -81,12 +120,24 @@ class UserActivity:
         return None if not users else sum(u.sums.requests for u in users) / len(users)
 
     @strawberry.field(description="Highest cost first, ties by user id; limit 1..100.")
-    async def top_users_by_cost(self, info: Info, limit: int | None = 10) -> list[UserUsage]:
+    async def top_users_by_cost(
+        self,
+        info: Info,
+        limit: Annotated[
+            int | None, strawberry.argument(description="How many users, 1..100.")
+        ] = 10,
+    ) -> list[UserUsage]:
         top = await self.report.top_users(PivotMeasure.COST, _limit(limit))
         return await _user_usages(info, top)
 
     @strawberry.field(description="Most requests first, ties by user id; limit 1..100.")
-    async def top_users_by_requests(self, info: Info, limit: int | None = 10) -> list[UserUsage]:
+    async def top_users_by_requests(
+        self,
+        info: Info,
+        limit: Annotated[
+            int | None, strawberry.argument(description="How many users, 1..100.")
+        ] = 10,
+    ) -> list[UserUsage]:
         top = await self.report.top_users(PivotMeasure.REQUESTS, _limit(limit))
         return await _user_usages(info, top)
 
@@ -107,7 +158,14 @@ class UserActivity:
         ]
 
     @strawberry.field(description="One row per active user, one column per assistant/model/day.")
-    async def pivot(self, info: Info, columns: PivotDimension, measure: PivotMeasure) -> PivotTable:
+    async def pivot(
+        self,
+        info: Info,
+        columns: Annotated[
+            PivotDimension, strawberry.argument(description="What the columns are.")
+        ],
+        measure: Annotated[PivotMeasure, strawberry.argument(description="What the cells sum.")],
+    ) -> PivotTable:
         table = await self.report.pivot(columns, measure)
         users = await _users(info, [user_id for user_id, _, _ in table.rows])
         labels = await _column_labels(info, self.report, columns, [c for _, c in table.columns])
@@ -157,7 +215,10 @@ def _tokens(sums: RollupSums) -> int:
 
 
 async def _column_labels(
-    info: Info, report: UserActivityReport, columns: PivotDimension, keys: list[int | datetime]
+    info: Info,
+    report: UserActivityReport,
+    columns: Annotated[PivotDimension, strawberry.argument(description="What the columns are.")],
+    keys: list[int | datetime],
 ) -> list[tuple[str, str]]:
     if columns is PivotDimension.DAY:
         zone = report.window.zone

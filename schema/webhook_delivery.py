@@ -12,19 +12,27 @@ from schema.instants import as_utc, as_utc_or_none
 from schema.scalars import JSON
 
 
-@strawberry.enum(name="WebhookDeliveryStatus")
+@strawberry.enum(
+    name="WebhookDeliveryStatus", description="Where a budget alert's delivery stands."
+)
 class WebhookDeliveryStatus(Enum):
-    PENDING = "PENDING"  # not yet delivered; retried with exponential backoff
-    DELIVERED = "DELIVERED"  # a 2xx answer
-    FAILED = "FAILED"  # given up on after 24 hours of retries
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Not yet delivered; retried with exponential backoff."
+    )
+    DELIVERED = strawberry.enum_value("DELIVERED", description="The receiver answered 2xx.")
+    FAILED = strawberry.enum_value(
+        "FAILED", description="Given up on after 24 hours of retries (audited)."
+    )
 
 
-@strawberry.type(name="WebhookAttempt")
+@strawberry.type(name="WebhookAttempt", description="One POST of an alert to the webhook.")
 class WebhookAttempt:
-    at: datetime
+    at: datetime = strawberry.field(description="When the POST was sent.")
     status_code: int | None = strawberry.field(description="null: no HTTP answer (see error).")
-    error: str | None
-    duration_ms: int
+    error: str | None = strawberry.field(
+        description="Why the attempt failed (no answer, a non-2xx status); null on success."
+    )
+    duration_ms: int = strawberry.field(description="How long the POST took, milliseconds.")
 
     @classmethod
     def from_model(cls, row: WebhookAttemptRow) -> "WebhookAttempt":
@@ -42,13 +50,19 @@ class WebhookAttempt:
     "X-Comptroller-Signature header (t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>).",
 )
 class WebhookDelivery:
-    id: strawberry.ID
-    event: str
-    payload: JSON
-    status: WebhookDeliveryStatus
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The delivery's id.")
+    event: str = strawberry.field(description="What is announced, e.g. budget.threshold_reached.")
+    payload: JSON = strawberry.field(
+        description="The JSON body POSTed: project, month, threshold, spent and budget (USD)."
+    )
+    status: WebhookDeliveryStatus = strawberry.field(description="Where delivery stands.")
+    created_at: datetime = strawberry.field(
+        description="When the alert was written, in the crossing's transaction."
+    )
     next_attempt_at: datetime | None = strawberry.field(description="null once settled.")
-    delivered_at: datetime | None
+    delivered_at: datetime | None = strawberry.field(
+        description="When a 2xx answer came; null until then."
+    )
     attempts: list[WebhookAttempt] = strawberry.field(description="Oldest first.")
 
     @classmethod

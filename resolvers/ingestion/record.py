@@ -39,14 +39,22 @@ class RecordInput:
             "Idempotency key: the same externalId twice in a project is stored once."
         )
     )
-    created_at: datetime
-    status: RequestStatus
-    duration_ms: int
-    model_id: Id
-    input_tokens: int
-    output_tokens: int
-    assistant_id: Id | None = None
-    user_id: Id | None = None
+    created_at: datetime = field(
+        metadata=described("When the gateway received it, with offset; not before 2000.")
+    )
+    status: RequestStatus = field(metadata=described("How it ended."))
+    duration_ms: int = field(metadata=described("Milliseconds from receipt to answer, 0 or more."))
+    model_id: Id = field(metadata=described("The model called; must be allowed in the project."))
+    input_tokens: int = field(metadata=described("Tokens sent to the model, 0 or more."))
+    output_tokens: int = field(metadata=described("Tokens the model answered with, 0 or more."))
+    assistant_id: Id | None = field(
+        default=None,
+        metadata=described("The project's assistant that made it; null = a direct call."),
+    )
+    user_id: Id | None = field(
+        default=None,
+        metadata=described("The project member it was made for; null = nobody (batch jobs)."),
+    )
     api_token_id: Id | None = field(
         default=None,
         metadata=described("The token the client called with; default: the recording one."),
@@ -54,9 +62,17 @@ class RecordInput:
     cost: float | None = field(
         default=None, metadata=described("USD; when absent, from the model's prices.")
     )
-    input: str | None = None
-    output: str | None = None
-    error_message: str | None = None
+    input: str | None = field(
+        default=None,
+        metadata=described("The prompt; dropped unless the project stores request content."),
+    )
+    output: str | None = field(
+        default=None,
+        metadata=described("The answer; dropped unless the project stores request content."),
+    )
+    error_message: str | None = field(
+        default=None, metadata=described("Why it failed (status ERROR).")
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Member mutations on a project's assistants."""
 
+from typing import Annotated
+
 import strawberry
 
 from kernel.errors import BadUserInput
@@ -18,10 +20,21 @@ from schema.permissions import owned_by_project, project
 
 @strawberry.input(description="Fields left out stay as they are; null clears description or model.")
 class AssistantInput:
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    model_id: strawberry.ID | None = strawberry.UNSET
-    status: AssistantStatus | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="1..200 characters; required to create, cannot be cleared.",
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 5,000 characters; null or blank clears it."
+    )
+    model_id: (
+        Annotated[strawberry.ID, strawberry.argument(description="The assistant's id.")] | None
+    ) = strawberry.field(
+        default=strawberry.UNSET, description="The model it calls; null clears it."
+    )
+    status: AssistantStatus | None = strawberry.field(
+        default=strawberry.UNSET, description="ACTIVE or INACTIVE; a new assistant is ACTIVE."
+    )
 
     def changes(self) -> AssistantChanges:
         if self.name is None:
@@ -52,9 +65,19 @@ class AssistantInput:
 
 @strawberry.type
 class AssistantMutation:
-    @strawberry.mutation(extensions=project("create_assistant", argument="project_id"))
+    @strawberry.mutation(
+        extensions=project("create_assistant", argument="project_id"),
+        description="PROJECT_MEMBER: a new assistant in the project.",
+    )
     async def create_assistant(
-        self, info: Info, project_id: strawberry.ID, input: AssistantInput
+        self,
+        info: Info,
+        project_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The project to add it to.")
+        ],
+        input: Annotated[
+            AssistantInput, strawberry.argument(description="Its fields; name is required.")
+        ],
     ) -> Assistant:
         actor = info.context.authorizer.require_user()
         row = await create_assistant(
@@ -65,10 +88,16 @@ class AssistantMutation:
         return Assistant.from_model(row)
 
     @strawberry.mutation(
-        extensions=owned_by_project("update_assistant", "id", assistant_project_id, "Assistant")
+        extensions=owned_by_project("update_assistant", "id", assistant_project_id, "Assistant"),
+        description="PROJECT_MEMBER: changes the fields given, leaves the others.",
     )
     async def update_assistant(
-        self, info: Info, id: strawberry.ID, input: AssistantInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The assistant's id.")],
+        input: Annotated[
+            AssistantInput, strawberry.argument(description="Its fields; name is required.")
+        ],
     ) -> Assistant:
         actor = info.context.authorizer.require_user()
         row = await update_assistant(

@@ -68,10 +68,12 @@ def records_from_coerced(values: Sequence[Mapping[str, Any]]) -> list[RecordInpu
     return [_record_of(value) for value in values]
 
 
-@strawberry.type
+@strawberry.type(description="What a recordRequests batch did.")
 class RecordRequestsPayload:
-    accepted: int
-    duplicates: int
+    accepted: int = strawberry.field(description="Records stored now.")
+    duplicates: int = strawberry.field(
+        description="Records whose externalId was stored before (not stored again)."
+    )
 
 
 @strawberry.type
@@ -84,7 +86,11 @@ class IngestionMutation:
         self,
         info: Info,
         records: Annotated[
-            list[RecordInput], strawberry.argument(graphql_type=list[RequestRecordInput])
+            list[RecordInput],
+            strawberry.argument(
+                graphql_type=list[RequestRecordInput],
+                description="1..1,000 records of the calling token's project.",
+            ),
         ],
     ) -> RecordRequestsPayload:
         client = info.context.authorizer.require_client()

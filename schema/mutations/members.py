@@ -1,5 +1,7 @@
 """Administrator mutations on a project's members."""
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.arguments import clean_email, clean_roles, parse_id
@@ -12,9 +14,20 @@ from schema.permissions import project
 
 @strawberry.type
 class MemberMutation:
-    @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
+    @strawberry.mutation(
+        extensions=project("manage_members", argument="project_id"),
+        description="PROJECT_ADMIN: gives an existing user roles in the project.",
+    )
     async def add_member(
-        self, info: Info, project_id: strawberry.ID, email: str, roles: list[ProjectRole]
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        email: Annotated[
+            str, strawberry.argument(description="The user's email address (the user must exist).")
+        ],
+        roles: Annotated[
+            list[ProjectRole], strawberry.argument(description="The roles to hold, at least one.")
+        ],
     ) -> Membership:
         actor = info.context.authorizer.require_user()
         row = await add_member(
@@ -25,13 +38,18 @@ class MemberMutation:
         )
         return Membership.from_model(row)
 
-    @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
+    @strawberry.mutation(
+        extensions=project("manage_members", argument="project_id"),
+        description="PROJECT_ADMIN: replaces a member's roles (at least one).",
+    )
     async def set_member_roles(
         self,
         info: Info,
-        project_id: strawberry.ID,
-        user_id: strawberry.ID,
-        roles: list[ProjectRole],
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The member's user id.")],
+        roles: Annotated[
+            list[ProjectRole], strawberry.argument(description="The roles to hold, at least one.")
+        ],
     ) -> Membership:
         actor = info.context.authorizer.require_user()
         row = await set_member_roles(
@@ -42,9 +60,15 @@ class MemberMutation:
         )
         return Membership.from_model(row)
 
-    @strawberry.mutation(extensions=project("manage_members", argument="project_id"))
+    @strawberry.mutation(
+        extensions=project("manage_members", argument="project_id"),
+        description="PROJECT_ADMIN: revokes all of a member's roles; true when they had any.",
+    )
     async def remove_member(
-        self, info: Info, project_id: strawberry.ID, user_id: strawberry.ID
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The member's user id.")],
     ) -> bool:
         actor = info.context.authorizer.require_user()
         return await remove_member(

@@ -1,6 +1,7 @@
 """Operator mutations: projects, users and models (superuser only), and one's own tokens."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -22,51 +23,86 @@ from schema.project import Project
 from schema.user import User
 
 
-@strawberry.input
+@strawberry.input(description="A new project (superuser).")
 class CreateProjectInput:
-    name: str
-    description: str | None = None
+    name: Annotated[
+        str, strawberry.argument(description="What the token is for, 1..200 characters.")
+    ] = strawberry.field(description="1..200 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="Up to 5,000 characters; null = none."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new user (superuser).")
 class CreateUserInput:
-    email: str
-    name: str
-    is_superuser: bool | None = False
+    email: str = strawberry.field(description="Their email address; unique, stored lower-cased.")
+    name: Annotated[
+        str, strawberry.argument(description="What the token is for, 1..200 characters.")
+    ] = strawberry.field(description="Their display name, 1..200 characters.")
+    is_superuser: bool | None = strawberry.field(
+        default=False, description="Whether they operate the platform."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new model in the catalog (superuser).")
 class CreateModelInput:
-    name: str
-    provider: str
-    input_price_per_million: float
-    output_price_per_million: float
+    name: Annotated[
+        str, strawberry.argument(description="What the token is for, 1..200 characters.")
+    ] = strawberry.field(description="Its name, 1..200 characters; unique.")
+    provider: str = strawberry.field(description="Who serves it, e.g. openai.")
+    input_price_per_million: float = strawberry.field(
+        description="USD per million input tokens, 0..100,000."
+    )
+    output_price_per_million: float = strawberry.field(
+        description="USD per million output tokens, 0..100,000."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A new user and their first personal access token.")
 class CreateUserPayload:
-    user: User
+    user: User = strawberry.field(description="The user.")
     access_token: str = strawberry.field(description="Shown this once; store it now.")
 
 
-@strawberry.type
+@strawberry.type(description="A new personal access token of the viewer.")
 class CreatePersonalAccessTokenPayload:
-    prefix: str
-    expires_at: datetime | None
+    prefix: str = strawberry.field(description="The secret's first characters, to recognise it.")
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working (UTC); null = never."
+    )
     secret: str = strawberry.field(description="Shown this once; store it now.")
 
 
 @strawberry.type
 class PlatformMutation:
-    @strawberry.mutation(extensions=platform("create_project"))
-    async def create_project(self, info: Info, input: CreateProjectInput) -> Project:
+    @strawberry.mutation(
+        extensions=platform("create_project"), description="Superuser: a new project."
+    )
+    async def create_project(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateProjectInput,
+            strawberry.argument(description="The project's name and description."),
+        ],
+    ) -> Project:
         actor = info.context.authorizer.require_user()
         name = clean_name(input.name, "input.name")
         description = clean_description(input.description, "input.description")
         return Project.from_model(await create_project(actor.id, name, description))
 
-    @strawberry.mutation(extensions=platform("create_user"))
-    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
+    @strawberry.mutation(
+        extensions=platform("create_user"),
+        description="Superuser: a new user; the payload carries their token, shown once.",
+    )
+    async def create_user(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateUserInput,
+            strawberry.argument(description="The user's email, name and whether a superuser."),
+        ],
+    ) -> CreateUserPayload:
         actor = info.context.authorizer.require_user()
         created = await create_user(
             actor_id=actor.id,
@@ -78,8 +114,15 @@ class PlatformMutation:
             user=User.from_model(created.user), access_token=created.access_token
         )
 
-    @strawberry.mutation(extensions=platform("create_model"))
-    async def create_model(self, info: Info, input: CreateModelInput) -> Model:
+    @strawberry.mutation(extensions=platform("create_model"), description="Superuser: a new model.")
+    async def create_model(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateModelInput,
+            strawberry.argument(description="The model's name, provider and prices."),
+        ],
+    ) -> Model:
         actor = info.context.authorizer.require_user()
         row = await create_model(
             actor_id=actor.id,
@@ -103,7 +146,15 @@ class PlatformMutation:
         description="A new personal access token for the viewer.",
     )
     async def create_personal_access_token(
-        self, info: Info, name: str, expires_at: datetime | None = None
+        self,
+        info: Info,
+        name: Annotated[
+            str, strawberry.argument(description="What the token is for, 1..200 characters.")
+        ],
+        expires_at: Annotated[
+            datetime | None,
+            strawberry.argument(description="When it stops working, with offset; null = never."),
+        ] = None,
     ) -> CreatePersonalAccessTokenPayload:
         viewer = info.context.authorizer.require_user()
         expiry = None if expires_at is None else aware_instant(expires_at, "expiresAt")

@@ -1,5 +1,7 @@
 """Administrator mutations on a project's settings."""
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.arguments import parse_id
@@ -17,7 +19,13 @@ class SettingsMutation:
         "with what changed (before and after); a change that changes nothing records nothing.",
     )
     async def update_project_settings(
-        self, info: Info, project_id: strawberry.ID, input: ProjectSettingsInput
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        input: Annotated[
+            ProjectSettingsInput,
+            strawberry.argument(description="The fields to change; those left out stay."),
+        ],
     ) -> ProjectSettings:
         actor = info.context.authorizer.require_user()
         change = input.change()
@@ -31,7 +39,9 @@ class SettingsMutation:
         description="A new signing key for the alert webhook, shown once in alertWebhookSecret.",
     )
     async def rotate_alert_webhook_secret(
-        self, info: Info, project_id: strawberry.ID
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
     ) -> ProjectSettings:
         actor = info.context.authorizer.require_user()
         outcome = await rotate_webhook_secret(
