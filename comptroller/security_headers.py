@@ -1,10 +1,10 @@
 """Security headers on every answer, and a Content-Security-Policy on every page.
 
-Pages (GraphiQL today, the dashboard page later) get a policy that lets them load scripts and
-styles only from the app itself and from ``asset_sources`` (the setting
-``graphiql_asset_sources``: the CDN GraphiQL loads from today, ``'self'`` once the app serves
-those assets itself), run only the inline scripts they were served with (each allowed by its
-SHA-256, computed from the page as it leaves, never ``'unsafe-inline'`` for scripts), and
+Pages (GraphiQL and the dashboard) get a policy that lets them load scripts and styles only
+from the app itself and from ``asset_sources`` (the setting ``graphiql_asset_sources``,
+``'self'`` by default: the app serves those assets itself), run only the inline scripts they
+were served with (each allowed by its SHA-256, computed from the page as it leaves, never
+``'unsafe-inline'`` for scripts), and
 talk only to the app. No page may be framed.
 """
 
@@ -30,7 +30,8 @@ def content_security_policy(asset_sources: str, inline_scripts: Iterable[bytes])
         f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
         for script in inline_scripts
     )
-    sources = asset_sources.strip()
+    # 'self' is always there: written once however the setting names it.
+    sources = " ".join(s for s in asset_sources.split() if s != "'self'")
     return "; ".join(
         (
             "default-src 'self'",

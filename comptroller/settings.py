@@ -48,9 +48,9 @@ class Settings(BaseSettings):
     graphiql: bool = True
     introspection: bool = True
     cors_origins: tuple[str, ...] = ()  # JSON list, e.g. ["https://dashboards.example.com"]
-    # Where GraphiQL's scripts and styles come from, for the Content-Security-Policy; "'self'"
-    # once the app serves them itself.
-    graphiql_asset_sources: str = "https://unpkg.com"
+    # Where pages may load scripts and styles from, for the Content-Security-Policy: the app
+    # serves GraphiQL's and the dashboard's assets itself, so nothing but 'self' by default.
+    graphiql_asset_sources: str = "'self'"
     log_format: Literal["text", "json"] = "text"
     # comptroller serve purges expired requests this often (one replica at a time); 0: never,
     # leaving it to `comptroller purge` run by a scheduler.
