@@ -18,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from comptroller.database import database_answers, tortoise_config
 from comptroller.ingestion_route import ingestion_route
+from comptroller.litellm_route import litellm_route
 from comptroller.otlp_route import otlp_route
 from comptroller.request_ids import request_id_of
 from comptroller.settings import Settings, get_settings
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             ingestion_route(JsonRecordsReader(schema._schema)),
             otlp_route(),
+            litellm_route(),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
