@@ -157,6 +157,8 @@ async def load_names(project_id: int, named: Sequence[NamedRecord]) -> Names:
 
     parts = [
         f"SELECT 'm', id, name FROM ai_models WHERE {among('name', sorted(models), 'text')}",
+        f"SELECT 'm', model_id, alias FROM ai_model_aliases "
+        f"WHERE {among('alias', sorted(models), 'text')}",
     ]
     if assistants:
         parts.append(

@@ -10,9 +10,10 @@ from resolvers.arguments import (
     clean_description,
     clean_email,
     clean_name,
+    parse_id,
     usd_to_nanos,
 )
-from resolvers.governance.ai_models import create_model
+from resolvers.governance.ai_models import create_model, set_model_aliases
 from resolvers.governance.projects import create_project
 from resolvers.governance.users import create_personal_access_token, create_user
 from schema.ai_model import Model
@@ -41,6 +42,13 @@ class CreateModelInput:
     provider: str
     input_price_per_million: float
     output_price_per_million: float
+    aliases: list[str] | None = strawberry.field(
+        default=None, description="Other names gateways report it by (see Model.aliases)."
+    )
+
+
+def clean_aliases(aliases: list[str] | None, argument: str) -> list[str]:
+    return [clean_name(alias, f"{argument}[{i}]") for i, alias in enumerate(aliases or [])]
 
 
 @strawberry.type
@@ -95,6 +103,21 @@ class PlatformMutation:
                 "input.outputPricePerMillion",
                 MAX_PRICE_PER_MILLION_USD,
             ),
+            aliases=clean_aliases(input.aliases, "input.aliases"),
+        )
+        return Model.from_model(row)
+
+    @strawberry.mutation(
+        extensions=platform("update_model"),
+        description="Superuser: replace a model's aliases, the names gateways report it by; "
+        "audited. A name belongs to one model.",
+    )
+    async def set_model_aliases(self, info: Info, id: strawberry.ID, aliases: list[str]) -> Model:
+        actor = info.context.authorizer.require_user()
+        row = await set_model_aliases(
+            actor_id=actor.id,
+            model_id=parse_id(id, "id"),
+            aliases=clean_aliases(aliases, "aliases"),
         )
         return Model.from_model(row)
 
