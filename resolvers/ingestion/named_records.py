@@ -18,13 +18,14 @@ from kernel.errors import BadUserInput
 from kernel.raw_sql import Statement
 from models import Request
 from resolvers.ingestion.record import RecordInput
-from resolvers.ingestion.recording import record_requests
+from resolvers.ingestion.recording import record_parsed
 from resolvers.ingestion.validation import (
     CONTENT_MAX_LENGTH,
     ERROR_MESSAGE_MAX_LENGTH,
     FUTURE_TOLERANCE,
     MAX_BATCH,
     NUL,
+    ParsedRecord,
     parse_record,
 )
 
@@ -90,7 +91,7 @@ async def record_named(
     named = [(index, item) for index, item in enumerate(items) if isinstance(item, NamedRecord)]
     names = await load_names(project_id, [item for _, item in named])
     latest = datetime.now(UTC) + FUTURE_TOLERANCE
-    ready: list[RecordInput] = []
+    ready: list[ParsedRecord] = []
     for index, item in named:
         record = item.record
         model_id = _first(item.models, names.models)
@@ -117,14 +118,12 @@ async def record_named(
             refused.append(Refusal(index, record.external_id, reason))
             continue
         try:
-            parse_record(index, record, latest)
+            ready.append(parse_record(index, record, latest))
         except BadUserInput as error:
             refused.append(Refusal(index, record.external_id, error.problem))
-            continue
-        ready.append(record)
     accepted = duplicates = 0
     for start in range(0, len(ready), MAX_BATCH):
-        outcome = await record_requests(project_id, token_id, ready[start : start + MAX_BATCH])
+        outcome = await record_parsed(project_id, token_id, ready[start : start + MAX_BATCH])
         accepted += outcome.accepted
         duplicates += outcome.duplicates
     refused.sort(key=lambda refusal: refusal.index)

@@ -113,7 +113,8 @@ def records_of_export(request: ExportTraceServiceRequest) -> list[NamedRecord | 
         parents = {span.span_id: span.parent_span_id for span in spans}
         for span, attributes in read:
             if is_llm_call(attributes):
-                agent = _agent_above(span, agents, parents)
+                own = attributes.get(AGENT)
+                agent = str(own) if own else _agent_above(span, agents, parents)
                 found.append(_record_of(len(found), span, attributes, resource, agent))
     return found
 
@@ -133,42 +134,45 @@ def _agent_above(span: Span, agents: dict[bytes, str], parents: dict[bytes, byte
 def _record_of(
     index: int, span: Span, attributes: Attributes, resource: Attributes, agent: str | None
 ) -> NamedRecord | Refusal:
-    external_id = f"otel:{span.trace_id.hex()}:{span.span_id.hex()}"
+    # Each protobuf field read costs a call into upb: read each once.
+    trace_id, span_id = span.trace_id, span.span_id
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    external_id = f"otel:{trace_id.hex()}:{span_id.hex()}"
 
     def refuse(reason: str) -> Refusal:
         return Refusal(index, external_id, reason)
 
-    if len(span.trace_id) != 16 or len(span.span_id) != 8:
+    if len(trace_id) != 16 or len(span_id) != 8:
         return refuse("traceId must be 16 bytes and spanId 8")
-    if span.start_time_unix_nano == 0:
+    if start == 0:
         return refuse("startTimeUnixNano is missing")
-    if span.end_time_unix_nano < span.start_time_unix_nano:
+    if end < start:
         return refuse("endTimeUnixNano is before startTimeUnixNano")
-    models = tuple(str(attributes[key]) for key in MODEL if attributes.get(key))
+    models = tuple([str(attributes[key]) for key in MODEL if attributes.get(key)])
     if not models:
         return refuse(f"names no model ({', '.join(MODEL)})")
-    tokens = [_count(attributes, keys) for keys in (INPUT_TOKENS, OUTPUT_TOKENS)]
-    if any(count is None for count in tokens):
+    input_tokens = _count(attributes, INPUT_TOKENS)
+    output_tokens = _count(attributes, OUTPUT_TOKENS)
+    if input_tokens is None or output_tokens is None:
         return refuse("token counts must be integers")
-    input_tokens, output_tokens = (count or 0 for count in tokens)
-    cost = _first_number(attributes, COST)
-    error = span.status.code == Status.STATUS_CODE_ERROR or bool(attributes.get("error.type"))
-    service = resource.get("service.name")
+    status = span.status
+    error = status.code == Status.STATUS_CODE_ERROR or bool(attributes.get("error.type"))
     record = RecordInput(
         external_id=external_id,
-        created_at=instant_of(span.start_time_unix_nano),
+        created_at=instant_of(start),
         status=RequestStatus.ERROR if error else RequestStatus.SUCCESS,
-        duration_ms=(span.end_time_unix_nano - span.start_time_unix_nano) // NANOS_PER_MILLI,
+        duration_ms=(end - start) // NANOS_PER_MILLI,
         model_id=UNRESOLVED,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        cost=cost,
+        cost=_first_number(attributes, COST),
         input=clipped(_text(attributes, span, INPUT_TEXT, INPUT_EVENTS)),
         output=clipped(_text(attributes, span, OUTPUT_TEXT, OUTPUT_EVENTS)),
         error_message=clipped_error(_error_message(span, attributes)) if error else None,
     )
-    assistants = tuple(name for name in (agent, service) if isinstance(name, str) and name)
-    users = tuple(str(attributes[key]) for key in USER if attributes.get(key))
+    service = resource.get("service.name")
+    assistants = tuple([name for name in (agent, service) if isinstance(name, str) and name])
+    users = tuple([str(attributes[key]) for key in USER if attributes.get(key)])
     return NamedRecord(record, models, assistants, users)
 
 
@@ -203,6 +207,8 @@ def _text(
     for key in keys:
         if key in attributes:
             return _as_text(attributes[key])
+    if not events or not span.events:
+        return None
     for event in span.events:
         attribute = events.get(event.name)
         if attribute is not None:
