@@ -56,6 +56,10 @@ OUTPUT_TEXT = (
 # The older conventions put content in span events instead of attributes.
 INPUT_EVENTS = {"gen_ai.content.prompt": "gen_ai.prompt"}
 OUTPUT_EVENTS = {"gen_ai.content.completion": "gen_ai.completion"}
+KIND = ("gen_ai.operation.name", "openinference.span.kind")
+READ = frozenset(
+    (*KIND, *MODEL, *INPUT_TOKENS, *OUTPUT_TOKENS, *COST, *USER, AGENT, *INPUT_TEXT, *OUTPUT_TEXT)
+) | {"error.type"}
 NANOS_PER_MILLI = 1_000_000
 NANOS_PER_SECOND = 1_000_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,17 +67,14 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Attributes = Mapping[str, object]
 
 
+_SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
+
+
 def value_of(value: AnyValue) -> object:
     """An attribute's value as plain Python (arrays and maps nested)."""
     kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "int_value":
-        return value.int_value
-    if kind == "double_value":
-        return value.double_value
-    if kind == "bool_value":
-        return value.bool_value
+    if kind in _SCALARS:
+        return getattr(value, kind)
     if kind == "array_value":
         return [value_of(each) for each in value.array_value.values]
     if kind == "kvlist_value":
@@ -85,6 +86,17 @@ def value_of(value: AnyValue) -> object:
 
 def attributes_of(pairs: Iterable[KeyValue]) -> dict[str, object]:
     return {pair.key: value_of(pair.value) for pair in pairs}
+
+
+def read_attributes(pairs: Iterable[KeyValue]) -> dict[str, object]:
+    """The attributes a record is made of (a span carries many others: their values are
+    not even read)."""
+    found = {}
+    for pair in pairs:
+        key = pair.key
+        if key in READ:
+            found[key] = value_of(pair.value)
+    return found
 
 
 def is_llm_call(attributes: Attributes) -> bool:
@@ -106,7 +118,7 @@ def records_of_export(request: ExportTraceServiceRequest) -> list[NamedRecord | 
     for resource_spans in request.resource_spans:
         resource = attributes_of(resource_spans.resource.attributes)
         spans = [span for scope in resource_spans.scope_spans for span in scope.spans]
-        read = [(span, attributes_of(span.attributes)) for span in spans]
+        read = [(span, read_attributes(span.attributes)) for span in spans]
         agents = {
             span.span_id: str(attributes[AGENT]) for span, attributes in read if AGENT in attributes
         }
