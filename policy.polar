@@ -18,7 +18,8 @@ resource Platform {
     "list_all_projects",
     "create_project",
     "create_user",
-    "create_model"
+    "create_model",
+    "update_model"     # a model's aliases
   ];
 }
 
@@ -26,7 +27,7 @@ has_permission(_user: User, "use_console", _platform: Platform);
 has_permission(_client: ApiClient, "use_gateway", _platform: Platform);
 has_permission(user: User, action: String, _platform: Platform) if
   user.is_superuser = true and
-  action in ["list_all_projects", "create_project", "create_user", "create_model"];
+  action in ["list_all_projects", "create_project", "create_user", "create_model", "update_model"];
 
 resource Project {
   permissions = [

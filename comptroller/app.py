@@ -21,12 +21,14 @@ from comptroller.error_responses import FailureShaping, http_exception_response
 from comptroller.exports.routes import export_routes
 from comptroller.graphql_view import GraphQLView, ViewLimits
 from comptroller.ingestion_route import ingestion_route
+from comptroller.litellm_route import litellm_route
 from comptroller.observability import (
     RequestContext,
     configure_logging,
     metrics,
     sample_database_pool,
 )
+from comptroller.otlp_route import otlp_route
 from comptroller.schedules import background_jobs, scheduled
 from comptroller.security_headers import SecurityHeaders
 from comptroller.settings import Settings, get_settings
@@ -145,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        otlp_route(),
+        litellm_route(),
         admission_route(),
         *console_routes(settings.browser_packages_dir),
         *export_routes(schema),

@@ -1,6 +1,6 @@
 """Tortoise models, one aggregate per module; ``MODEL_MODULES`` is what Tortoise loads."""
 
-from models.ai_model import AiModel
+from models.ai_model import AiModel, AiModelAlias
 from models.api_token import ApiToken
 from models.assistant import Assistant
 from models.audit import AuditEvent
@@ -34,6 +34,7 @@ MODEL_MODULES = [
 __all__ = [
     "MODEL_MODULES",
     "AiModel",
+    "AiModelAlias",
     "ApiToken",
     "Assistant",
     "AssistantStatus",

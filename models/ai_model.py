@@ -17,3 +17,21 @@ class AiModel(Model):
     class Meta:
         table = "ai_models"
         ordering = ["name"]
+
+
+class AiModelAlias(Model):
+    """Another name a gateway reports a model by: provider-qualified or dated
+    (``openai/gpt-4o``, ``gpt-4o-2024-08-06``). A name belongs to one model, alias or not."""
+
+    id = fields.IntField(primary_key=True)
+    model: fields.ForeignKeyRelation[AiModel] = fields.ForeignKeyField(
+        "models.AiModel", related_name="aliases", on_delete=fields.CASCADE
+    )
+    alias = fields.CharField(max_length=200, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    model_id: int
+
+    class Meta:
+        table = "ai_model_aliases"
+        ordering = ["alias"]

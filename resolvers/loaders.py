@@ -7,7 +7,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from models import AiModel, ApiToken, Assistant, Project, User
+from models import AiModel, AiModelAlias, ApiToken, Assistant, Project, User
 
 M = TypeVar("M", bound=Model)
 
@@ -16,6 +16,16 @@ def _loader(model: type[M]) -> DataLoader[int, M | None]:
     async def load(ids: Sequence[int]) -> list[M | None]:
         rows = {row.pk: row for row in await model.filter(pk__in=list(ids))}
         return [rows.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _aliases_loader() -> DataLoader[int, list[str]]:
+    async def load(ids: Sequence[int]) -> list[list[str]]:
+        found: dict[int, list[str]] = {}
+        for row in await AiModelAlias.filter(model_id__in=list(ids)).order_by("alias"):
+            found.setdefault(row.model_id, []).append(row.alias)
+        return [found.get(i, []) for i in ids]
 
     return DataLoader(load_fn=load)
 
@@ -29,6 +39,7 @@ class Loaders:
     ai_model_by_id: DataLoader[int, AiModel | None] = field(
         default_factory=lambda: _loader(AiModel)
     )
+    aliases_by_model_id: DataLoader[int, list[str]] = field(default_factory=_aliases_loader)
     assistant_by_id: DataLoader[int, Assistant | None] = field(
         default_factory=lambda: _loader(Assistant)
     )

@@ -63,7 +63,14 @@ def test_superuser_administers_every_project(policy: Policy) -> None:
 
 
 def test_only_superusers_manage_the_catalogue(policy: Policy) -> None:
-    operator = {"use_console", "list_all_projects", "create_project", "create_user", "create_model"}
+    operator = {
+        "use_console",
+        "list_all_projects",
+        "create_project",
+        "create_user",
+        "create_model",
+        "update_model",
+    }
     assert policy.actions(user(superuser=True), PLATFORM) == operator
     assert policy.actions(user("PROJECT_ADMIN"), PLATFORM) == {"use_console"}
 

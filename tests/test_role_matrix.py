@@ -206,6 +206,14 @@ OPERATIONS = [
         mutation=True,
     ),
     Operation(
+        "setModelAliases",
+        "mutation($id: ID!, $a: [String!]!) { setModelAliases(id: $id, aliases: $a) "
+        "{ id aliases } }",
+        lambda w: {"id": str(w.model.id), "a": [unique("alias")]},
+        SUPERUSER,
+        mutation=True,
+    ),
+    Operation(
         "createPersonalAccessToken",
         'mutation { createPersonalAccessToken(name: "cli") { prefix secret } }',
         lambda w: {},

@@ -32,7 +32,15 @@ async def record_requests(
     ``token_id`` is the recording API token (the default ``apiTokenId``); None for imports.
     """
     check_batch_size(len(records))
-    rows, known = await resolve_rows(project_id, token_id, parse_records(records))
+    return await record_parsed(project_id, token_id, parse_records(records))
+
+
+async def record_parsed(
+    project_id: int, token_id: int | None, parsed: Sequence[ParsedRecord]
+) -> RecordOutcome:
+    """``record_requests`` for records already checked one by one (``parse_record``)."""
+    check_batch_size(len(parsed))
+    rows, known = await resolve_rows(project_id, token_id, parsed)
     unique = first_of_each(rows)
     if not unique:
         return RecordOutcome(accepted=0, duplicates=len(rows))

@@ -11,9 +11,10 @@ from resolvers.arguments import (
     clean_description,
     clean_email,
     clean_name,
+    parse_id,
     usd_to_nanos,
 )
-from resolvers.governance.ai_models import create_model
+from resolvers.governance.ai_models import create_model, set_model_aliases
 from resolvers.governance.projects import create_project
 from resolvers.governance.users import create_personal_access_token, create_user
 from schema.ai_model import Model
@@ -46,9 +47,7 @@ class CreateUserInput:
 
 @strawberry.input(description="A new model in the catalog (superuser).")
 class CreateModelInput:
-    name: Annotated[
-        str, strawberry.argument(description="What the token is for, 1..200 characters.")
-    ] = strawberry.field(description="Its name, 1..200 characters; unique.")
+    name: str = strawberry.field(description="Its name, 1..200 characters; unique.")
     provider: str = strawberry.field(description="Who serves it, e.g. openai.")
     input_price_per_million: float = strawberry.field(
         description="USD per million input tokens, 0..100,000."
@@ -56,6 +55,13 @@ class CreateModelInput:
     output_price_per_million: float = strawberry.field(
         description="USD per million output tokens, 0..100,000."
     )
+    aliases: list[str] | None = strawberry.field(
+        default=None, description="Other names gateways report it by (see Model.aliases)."
+    )
+
+
+def clean_aliases(aliases: list[str] | None, argument: str) -> list[str]:
+    return [clean_name(alias, f"{argument}[{i}]") for i, alias in enumerate(aliases or [])]
 
 
 @strawberry.type(description="A new user and their first personal access token.")
@@ -138,6 +144,21 @@ class PlatformMutation:
                 "input.outputPricePerMillion",
                 MAX_PRICE_PER_MILLION_USD,
             ),
+            aliases=clean_aliases(input.aliases, "input.aliases"),
+        )
+        return Model.from_model(row)
+
+    @strawberry.mutation(
+        extensions=platform("update_model"),
+        description="Superuser: replace a model's aliases, the names gateways report it by; "
+        "audited. A name belongs to one model.",
+    )
+    async def set_model_aliases(self, info: Info, id: strawberry.ID, aliases: list[str]) -> Model:
+        actor = info.context.authorizer.require_user()
+        row = await set_model_aliases(
+            actor_id=actor.id,
+            model_id=parse_id(id, "id"),
+            aliases=clean_aliases(aliases, "aliases"),
         )
         return Model.from_model(row)
 
