@@ -302,8 +302,11 @@ async def add_requests_from(connection: BaseDBAsyncClient, project_id: int, firs
     """SQLite: add the project's requests with ids from ``first_id`` on (those the caller's
     transaction just inserted: SQLite has one writer at a time) to the four rollup tables,
     grouped by the database, one statement per table."""
+    # The unary + keeps SQLite off the (project_id, ...) indexes, which made it scan all of the
+    # project's rows for every batch (5.5x slower at 1M rows); the rowid range reads just the
+    # batch's.
+    source = "requests WHERE +project_id = ? AND id >= ?"
     for table in TABLE_KEYS:
-        source = "requests WHERE project_id = ? AND id >= ?"
         await connection.execute_query(
             _add_requests_sql(False, table, source), [project_id, first_id]
         )
