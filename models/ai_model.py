@@ -20,8 +20,10 @@ class AiModel(Model):
 
 
 class AiModelAlias(Model):
-    """Another name a gateway reports a model by: provider-qualified or dated
-    (``openai/gpt-4o``, ``gpt-4o-2024-08-06``). A name belongs to one model, alias or not."""
+    """Another name a gateway reports a model by.
+
+    Provider-qualified or dated (``openai/gpt-4o``, ``gpt-4o-2024-08-06``); a name belongs to
+    one model, alias or not. (The first line is the table's comment, as migration 0008 wrote.)"""
 
     id = fields.IntField(primary_key=True)
     model: fields.ForeignKeyRelation[AiModel] = fields.ForeignKeyField(

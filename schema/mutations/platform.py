@@ -153,7 +153,15 @@ class PlatformMutation:
         description="Superuser: replace a model's aliases, the names gateways report it by; "
         "audited. A name belongs to one model.",
     )
-    async def set_model_aliases(self, info: Info, id: strawberry.ID, aliases: list[str]) -> Model:
+    async def set_model_aliases(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The model.")],
+        aliases: Annotated[
+            list[str],
+            strawberry.argument(description="Its aliases from now on, each 1..200 characters."),
+        ],
+    ) -> Model:
         actor = info.context.authorizer.require_user()
         row = await set_model_aliases(
             actor_id=actor.id,
