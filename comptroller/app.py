@@ -98,6 +98,7 @@ def open_services(state: State, settings: Settings) -> None:
         ingestion=Budget("ingestion", settings.ingestion_rate_limit_records, window),
     )
     state.database_url = settings.database_url
+    state.webhook_allowed_hosts = settings.webhook_allowed_hosts
 
 
 async def close_services(state: State) -> None:

@@ -187,6 +187,7 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request_id_of(request),
             request=request,
             rate_limiter=request.app.state.rate_limiter,
+            webhook_allowed_hosts=request.app.state.webhook_allowed_hosts,
         )
         if token is not None and DATABASE_OUTAGES.failing:  # authentication read the database
             DATABASE_OUTAGES.recovered()
