@@ -20,7 +20,7 @@ from comptroller.error_responses import app_error_response, unexpected_error_res
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput, OperationTimeout
 from kernel.metrics import count_ingested
-from kernel.rate_limits import RateLimiter
+from kernel.rate_limits import RateLimiter, spend_records
 from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import record_requests
 from schema.context import build_context
@@ -74,9 +74,7 @@ async def _record(request: Request, reader: JsonRecordsReader, request_id: str) 
     client = context.authorizer.require_gateway("record_requests")
     records = reader.read_body(await _body(request))
     limiter: RateLimiter = request.app.state.rate_limiter
-    spending = await limiter.spend(
-        limiter.ingestion, f"api-token:{client.token_id}", max(1, len(records))
-    )
+    spending = await spend_records(limiter, client.token_id, len(records))
     if spending is not None:
         request.state.extra_headers = spending.headers()
         if not spending.allowed:

@@ -147,3 +147,48 @@ async def test_two_replicas_share_one_budget_through_redis(
         again = await http.post(f"{b.url}/graphql", json=VIEWER, headers=person)
         assert again.status_code == 200, again.text
         assert again.headers["x-ratelimit-remaining"] == "5"
+
+
+def aliased_batches(count: int) -> str:
+    """``count`` recordRequests roots of one batch: half aliases, half through a fragment."""
+    direct = " ".join(
+        f"a{i}: recordRequests(records: $r) {{ accepted }}" for i in range(count // 2)
+    )
+    spread = " ".join(
+        f"f{i}: recordRequests(records: $r) {{ accepted }}" for i in range(count // 2, count)
+    )
+    return (
+        f"mutation($r: [RequestRecordInput!]!) {{ {direct} ...more }} "
+        f"fragment more on Mutation {{ {spread} }}"
+    )
+
+
+async def test_aliased_batches_each_spend_their_records(backend: Backend, tmp_path: Path) -> None:
+    # given an ingestion budget of 59 records, and 30 roots of a batch of 2 (60 records)
+    project = await make_project()
+    model = await make_model()
+    _, gateway = await make_api_token(project)
+    env = server_env(backend.database_url, backend.cache_url, ingestion_rate_limit_records="59")
+    client = {"Authorization": f"Bearer {gateway}"}
+    batch = [record(model.id) for _ in range(2)]
+    async with live_server(env, tmp_path) as server, httpx.AsyncClient(timeout=10) as http:
+        await wait_for_ready(server.url)
+
+        # when they come in one operation
+        reply = await http.post(
+            f"{server.url}/graphql",
+            json={"query": aliased_batches(30), "variables": {"r": batch}},
+            headers=client,
+        )
+
+        # then the 30th batch is the one past the budget: 30 x 2 records were charged
+        codes = [error["extensions"]["code"] for error in reply.json()["errors"]]
+        assert codes == ["RATE_LIMITED"]
+        assert reply.json()["errors"][0]["extensions"]["cost"] == 2
+        assert reply.headers["x-ratelimit-resource"] == "ingestion"
+        assert reply.headers["x-ratelimit-remaining"] == "0"
+        # and the other route finds the budget spent
+        over = await http.post(
+            f"{server.url}/v1/requests", json={"records": [record(model.id)]}, headers=client
+        )
+        assert over.status_code == 429
