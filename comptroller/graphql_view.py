@@ -35,12 +35,13 @@ from comptroller.graphql_http import (
     mark_request_error,
     transport_refusal,
 )
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode, OperationTimeout, QueryTooComplex
 from kernel.metrics import ERRORS
 from kernel.outages import DATABASE_OUTAGES
 from resolvers.authentication import bearer_token
-from schema.context import Context, build_context
+from schema.context import Context
 from schema.error_shaping import shape_errors
 
 logger = logging.getLogger("comptroller")
@@ -180,15 +181,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
         token = bearer_token(request.headers.get("authorization"))
-        context = await build_context(
-            token=token,
-            policy=request.app.state.policy,
-            cache=request.app.state.cache,
-            request_id=request_id_of(request),
-            request=request,
-            rate_limiter=request.app.state.rate_limiter,
-            webhook_allowed_hosts=request.app.state.webhook_allowed_hosts,
-        )
+        context = await context_from_request(request)
         if token is not None and DATABASE_OUTAGES.failing:  # authentication read the database
             DATABASE_OUTAGES.recovered()
         return context

@@ -17,13 +17,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from comptroller.error_responses import app_error_response, unexpected_error_response
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput, OperationTimeout
 from kernel.metrics import count_ingested
 from kernel.rate_limits import RateLimiter, spend_records
-from resolvers.authentication import bearer_token
 from resolvers.ingestion.recording import record_requests
-from schema.context import build_context
 from schema.records_json import JsonRecordsReader
 
 PATH = "/v1/requests"
@@ -64,13 +63,7 @@ def ingestion_route(reader: JsonRecordsReader, timeout_seconds: float) -> Route:
 
 
 async def _record(request: Request, reader: JsonRecordsReader, request_id: str) -> dict[str, int]:
-    context = await build_context(
-        token=bearer_token(request.headers.get("authorization")),
-        policy=request.app.state.policy,
-        cache=request.app.state.cache,
-        request_id=request_id,
-        request=request,
-    )
+    context = await context_from_request(request)
     client = context.authorizer.require_gateway("record_requests")
     records = reader.read_body(await _body(request))
     limiter: RateLimiter = request.app.state.rate_limiter

@@ -16,8 +16,10 @@ from graphql import DocumentNode, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from kernel.errors import RateLimited
 from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
 from kernel.rate_limits import RateLimiter
+from schema.context import Context
 from schema.query_cost import operation_cost
 
 COST_PER_POINT = 1000
@@ -44,14 +46,29 @@ class RateLimiting(SchemaExtension):
             points = _points(
                 execution.schema._schema, execution.query, document, execution.operation_name
             )
-            spending = await limiter.spend(limiter.graphql, caller_of(principal), points)
-            if spending is not None:
-                if context.request is not None:
-                    context.request.state.extra_headers = spending.headers()
-                if not spending.allowed:
-                    refusal = spending.refusal(context.request_id)
-                    execution.result = ExecutionResult(data=None, errors=[refusal])
+            try:
+                await spend_points(context, points)
+            except RateLimited as refusal:
+                execution.result = ExecutionResult(data=None, errors=[refusal])
         yield
+
+
+async def spend_points(context: Context, points: int = 1) -> None:
+    """Charge ``points`` to the caller's GraphQL budget (an operation, or a route's call such
+    as an export or GET /v1/admission), the ``X-RateLimit-*`` headers left for the answer;
+    raises ``RateLimited`` over budget. Anonymous calls and a context without a limiter are
+    not counted."""
+    limiter = context.rate_limiter
+    principal = context.authorizer.principal
+    if limiter is None or principal is None:
+        return
+    spending = await limiter.spend(limiter.graphql, caller_of(principal), points)
+    if spending is None:
+        return
+    if context.request is not None:
+        context.request.state.extra_headers = spending.headers()
+    if not spending.allowed:
+        raise spending.refusal(context.request_id)
 
 
 def caller_of(principal: Principal) -> str:

@@ -192,3 +192,43 @@ async def test_aliased_batches_each_spend_their_records(backend: Backend, tmp_pa
             f"{server.url}/v1/requests", json={"records": [record(model.id)]}, headers=client
         )
         assert over.status_code == 429
+
+
+@pytest.mark.parametrize("export", ["requests", "usage-timeline"], ids=["request-log", "figure"])
+async def test_exports_and_admission_spend_the_graphql_budget(
+    backend: Backend, tmp_path: Path, export: str
+) -> None:
+    # given a budget of 2 points, a member and the project's API token
+    user, token = await make_user()
+    project = await make_project()
+    await grant(user, project, ProjectRole.PROJECT_MEMBER)
+    model = await make_model()
+    _, gateway = await make_api_token(project)
+    env = server_env(backend.database_url, backend.cache_url, rate_limit_points="2")
+    person = {"Authorization": f"Bearer {token}"}
+    client = {"Authorization": f"Bearer {gateway}"}
+    now = datetime.now(UTC)
+    params = {
+        "project": str(project.id),
+        "from": (now - timedelta(days=1)).isoformat(),
+        "to": now.isoformat(),
+    }
+    async with live_server(env, tmp_path) as server, httpx.AsyncClient(timeout=10) as http:
+        await wait_for_ready(server.url)
+        url = f"{server.url}/exports/{export}.csv"
+        admission = f"{server.url}/v1/admission"
+
+        # when each spends its two points
+        for _ in range(2):
+            exported = await http.get(url, params=params, headers=person)
+            assert exported.status_code == 200, exported.text
+            admitted = await http.get(admission, params={"modelId": model.id}, headers=client)
+            assert admitted.status_code == 200, admitted.text
+
+        # then the third of each is refused
+        for refused in (
+            await http.get(url, params=params, headers=person),
+            await http.get(admission, params={"modelId": model.id}, headers=client),
+        ):
+            assert refused.status_code == 429
+            assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["RATE_LIMITED"]

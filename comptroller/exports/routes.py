@@ -21,17 +21,17 @@ from strawberry import Schema
 
 from comptroller.exports.cells import csv_batch, csv_text
 from comptroller.exports.figures import FIGURE_EXPORTS
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
 from kernel.authorization import Authorizer
 from kernel.errors import AppError, BadUserInput, ErrorCode, NotFound
 from resolvers.arguments import aware_instant, parse_id, parse_ids
-from resolvers.authentication import bearer_token
 from resolvers.dashboards.aggregates import UsageFilter
 from resolvers.governance.projects import project_exists
 from resolvers.request_export import export_columns, export_rows
 from resolvers.request_log import RequestFilter
-from schema.context import Context, build_context
 from schema.enums import RequestStatus
+from schema.rate_limiting import spend_points
 
 logger = logging.getLogger("comptroller.exports")
 
@@ -116,16 +116,6 @@ def _filename(name: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{name}.csv"'}
 
 
-async def _context(request: Request) -> Context:
-    return await build_context(
-        token=bearer_token(request.headers.get("authorization")),
-        policy=request.app.state.policy,
-        cache=request.app.state.cache,
-        request_id=request_id_of(request),
-        request=request,
-    )
-
-
 async def _authorize_request_log(authorizer: Authorizer, project_id: int) -> None:
     """What ``project(id) { requests }`` asks of the policy, in the same order."""
     authorizer.require_platform("use_console")
@@ -157,7 +147,8 @@ async def request_log_csv(request: Request) -> Response:
         content = _one(params, "content") or "false"
         if content not in {"true", "false"}:
             raise BadUserInput("content", "must be true or false")
-        context = await _context(request)
+        context = await context_from_request(request)
+        await spend_points(context)  # figures spend theirs as the operation they run
         await _authorize_request_log(context.authorizer, project_id)
     except AppError as error:
         return error_response([error.formatted])
@@ -209,7 +200,7 @@ def figure_route(schema: Schema) -> Route:
             return error_response([NotFound(f"No export {name!r}; there are {known}.").formatted])
         try:
             variables = _variables(request.query_params, export.extra)
-            context = await _context(request)
+            context = await context_from_request(request)
         except AppError as error:
             return error_response([error.formatted])
         result = await schema.execute(
