@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics),
         admission_route(),
         *console_routes(settings.browser_packages_dir),
-        *export_routes(schema),
+        *export_routes(schema, settings.operation_timeout_seconds),
     ]
     return Starlette(
         routes=routes,

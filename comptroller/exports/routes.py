@@ -6,6 +6,7 @@ with offset), ``timezone``, ``granularity``; ``assistantId``, ``modelId``, ``api
 output; the figures' ``limit``, ``columns``, ``measure``. An unknown parameter is refused.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -19,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from strawberry import Schema
 
+from comptroller.error_responses import timeout_response
 from comptroller.exports.cells import csv_batch, csv_text
 from comptroller.exports.figures import FIGURE_EXPORTS
 from comptroller.request_context import context_from_request
@@ -191,7 +193,7 @@ def _variables(params: QueryParams, extra: tuple[str, ...]) -> dict[str, Any]:
     return variables
 
 
-def figure_route(schema: Schema) -> Route:
+def figure_route(schema: Schema, timeout_seconds: float) -> Route:
     async def endpoint(request: Request) -> Response:
         name = request.path_params["name"]
         export = FIGURE_EXPORTS.get(name)
@@ -203,9 +205,18 @@ def figure_route(schema: Schema) -> Route:
             context = await context_from_request(request)
         except AppError as error:
             return error_response([error.formatted])
-        result = await schema.execute(
-            export.document, variable_values=variables, context_value=context
-        )
+        # The deadline and TIMEOUT answer of /graphql (its statement cancelled on PostgreSQL
+        # as there: the statement timeout is the connections').
+        deadline = asyncio.timeout(timeout_seconds)
+        try:
+            async with deadline:
+                result = await schema.execute(
+                    export.document, variable_values=variables, context_value=context
+                )
+        except TimeoutError as error:
+            return timeout_response(
+                error, deadline.expired(), timeout_seconds, context.request_id, request.url.path
+            )
         if result.errors:
             return error_response([error.formatted for error in result.errors])
         assert result.data is not None
@@ -215,9 +226,9 @@ def figure_route(schema: Schema) -> Route:
     return Route("/exports/{name}.csv", endpoint, methods=["GET"])
 
 
-def export_routes(schema: Schema) -> list[Route]:
+def export_routes(schema: Schema, timeout_seconds: float) -> list[Route]:
     # The request log first: its path would otherwise match the figures' pattern.
     return [
         Route("/exports/requests.csv", request_log_csv, methods=["GET"]),
-        figure_route(schema),
+        figure_route(schema, timeout_seconds),
     ]
