@@ -232,3 +232,4 @@ async def test_exports_and_admission_spend_the_graphql_budget(
         ):
             assert refused.status_code == 429
             assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["RATE_LIMITED"]
+            assert int(refused.headers["retry-after"]) >= 1
