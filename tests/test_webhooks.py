@@ -14,6 +14,8 @@ import pytest
 import pytest_asyncio
 from tortoise import connections
 
+from kernel import webhook_destinations as destinations
+from kernel.webhook_destinations import checked_destination
 from models import (
     AuditEvent,
     Project,
@@ -22,9 +24,7 @@ from models import (
     WebhookAttempt,
     WebhookDelivery,
 )
-from resolvers.alerts import destinations
 from resolvers.alerts.delivery import SenderConfig, deliver_due
-from resolvers.alerts.destinations import checked_destination
 from tests.support.backends import Backend
 from tests.support.factories import (
     grant,

@@ -12,7 +12,7 @@
   have passed since it was written; then it is FAILED and audited
   (``webhook.delivery_failed``).
 - Redirects are not followed, the timeout is short, and where it may go is checked at every
-  attempt, the POST going to the address checked (``destinations``).
+  attempt, the POST going to the address checked (``kernel.webhook_destinations``).
 """
 
 import hashlib
@@ -30,8 +30,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from kernel.raw_sql import bind_marks
+from kernel.webhook_destinations import checked_destination
 from models import ProjectSettings, WebhookAttempt, WebhookDelivery
-from resolvers.alerts.destinations import checked_destination
 from resolvers.governance.audit import record_event
 
 GIVE_UP_AFTER = timedelta(hours=24)

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 from kernel.errors import BadUserInput
+from kernel.webhook_destinations import refused_literal_host
 from models import AiModel, ProjectSettings
-from resolvers.alerts.destinations import refused_literal_host
 from resolvers.arguments import NANOS_PER_USD, parse_id, timezone_name, usd_to_nanos
 from resolvers.governance.audit import record_event
 
