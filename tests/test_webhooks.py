@@ -347,3 +347,18 @@ async def test_deliveries_are_for_administrators(api: GraphQLClient) -> None:
     await grant(member, project, ProjectRole.PROJECT_MEMBER)
     response = await api(DELIVERIES, {"p": str(project.id)}, token)
     assert response.codes == ["FORBIDDEN"]
+
+
+async def test_https_names_the_host_in_sni_and_host_while_connecting_to_the_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def resolve(host: str, port: int) -> list[tuple[object, ...]]:
+        return [(None, None, None, "", ("93.184.215.14", port))]
+
+    monkeypatch.setattr(destinations, "_resolve", resolve)
+    destination = await checked_destination("https://hooks.example/a?b=1", None, frozenset())
+    assert not isinstance(destination, str)
+    assert str(destination.url) == "https://93.184.215.14/a?b=1"
+    assert destination.headers == {"Host": "hooks.example"}
+    # httpcore verifies the certificate against the SNI name, not the address
+    assert destination.extensions == {"sni_hostname": "hooks.example"}
