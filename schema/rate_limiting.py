@@ -54,15 +54,19 @@ class RateLimiting(SchemaExtension):
 
 
 async def spend_points(context: Context, points: int = 1) -> None:
-    """Charge ``points`` to the caller's GraphQL budget (an operation, or a route's call such
-    as an export or GET /v1/admission), the ``X-RateLimit-*`` headers left for the answer;
-    raises ``RateLimited`` over budget. Anonymous calls and a context without a limiter are
-    not counted."""
+    """Charge ``points`` to the caller's budget (an operation, or a route's call such as an
+    export or GET /v1/admission): a person's GraphQL budget, an API client's gateway budget.
+    The ``X-RateLimit-*`` headers are left for the answer; raises ``RateLimited`` over budget.
+    Anonymous calls and a context without a limiter are not counted."""
     limiter = context.rate_limiter
     principal = context.authorizer.principal
     if limiter is None or principal is None:
         return
-    spending = await limiter.spend(limiter.graphql, caller_of(principal), points)
+    # A gateway asks admission before every call it makes: its operations count against the
+    # gateway budget (records and calls, 1,000,000 an hour by default), not the 5,000 points
+    # sized for people's dashboards.
+    budget = limiter.graphql if isinstance(principal, UserPrincipal) else limiter.ingestion
+    spending = await limiter.spend(budget, caller_of(principal), points)
     if spending is None:
         return
     if context.request is not None:

@@ -103,7 +103,7 @@ async def test_two_replicas_share_one_budget_through_redis(
         REDIS_URL,
         rate_limit_points="6",
         rate_limit_window_seconds="2",
-        ingestion_rate_limit_records="5",
+        ingestion_rate_limit_records="6",
     )
     person = {"Authorization": f"Bearer {token}"}
     client = {"Authorization": f"Bearer {gateway}"}
@@ -128,7 +128,8 @@ async def test_two_replicas_share_one_budget_through_redis(
         assert int(refused.headers["retry-after"]) >= 1
         reset_at = datetime.fromisoformat(error["extensions"]["resetAt"])
 
-        # and ingestion spends from a budget of its own: 5 records, then a refusal
+        # and the gateway spends from a budget of its own: the operation and its 5 records,
+        # then a refusal
         recorded = await http.post(
             f"{a.url}/graphql",
             json={"query": RECORD, "variables": {"r": [record(model.id) for _ in range(5)]}},
@@ -195,16 +196,21 @@ async def test_aliased_batches_each_spend_their_records(backend: Backend, tmp_pa
 
 
 @pytest.mark.parametrize("export", ["requests", "usage-timeline"], ids=["request-log", "figure"])
-async def test_exports_and_admission_spend_the_graphql_budget(
+async def test_exports_spend_the_person_s_budget_and_admission_the_gateway_s(
     backend: Backend, tmp_path: Path, export: str
 ) -> None:
-    # given a budget of 2 points, a member and the project's API token
+    # given budgets of 2 (a person's points, a gateway's calls), a member and an API token
     user, token = await make_user()
     project = await make_project()
     await grant(user, project, ProjectRole.PROJECT_MEMBER)
     model = await make_model()
     _, gateway = await make_api_token(project)
-    env = server_env(backend.database_url, backend.cache_url, rate_limit_points="2")
+    env = server_env(
+        backend.database_url,
+        backend.cache_url,
+        rate_limit_points="2",
+        ingestion_rate_limit_records="2",
+    )
     person = {"Authorization": f"Bearer {token}"}
     client = {"Authorization": f"Bearer {gateway}"}
     now = datetime.now(UTC)
