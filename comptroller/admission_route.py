@@ -10,12 +10,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from comptroller.error_responses import app_error_response, json_response, unexpected_error_response
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput
 from resolvers.admission.cached import admission
 from resolvers.arguments import NANOS_PER_USD, parse_id
-from resolvers.authentication import bearer_token
-from schema.context import build_context
+from schema.rate_limiting import spend_points
 
 PATH = "/v1/admission"
 PARAMETERS = frozenset({"modelId", "assistantId"})
@@ -24,14 +24,9 @@ PARAMETERS = frozenset({"modelId", "assistantId"})
 async def admission_endpoint(request: Request) -> Response:
     request_id = request_id_of(request)
     try:
-        context = await build_context(
-            token=bearer_token(request.headers.get("authorization")),
-            policy=request.app.state.policy,
-            cache=request.app.state.cache,
-            request_id=request_id,
-            request=request,
-        )
+        context = await context_from_request(request)
         client = context.authorizer.require_gateway("check_admission")
+        await spend_points(context)
         query = request.query_params
         unknown = sorted(set(query) - PARAMETERS)
         if unknown:

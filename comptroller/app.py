@@ -100,6 +100,7 @@ def open_services(state: State, settings: Settings) -> None:
         ingestion=Budget("ingestion", settings.ingestion_rate_limit_records, window),
     )
     state.database_url = settings.database_url
+    state.webhook_allowed_hosts = settings.webhook_allowed_hosts
 
 
 async def close_services(state: State) -> None:
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         litellm_route(),
         admission_route(),
         *console_routes(settings.browser_packages_dir),
-        *export_routes(schema),
+        *export_routes(schema, settings.operation_timeout_seconds),
     ]
     return Starlette(
         routes=routes,

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comptroller.request_ids import request_id_of
-from kernel.errors import AppError, ErrorCode, ServiceUnavailable
+from kernel.errors import AppError, ErrorCode, OperationTimeout, ServiceUnavailable
 from kernel.metrics import ERRORS
 from kernel.outages import DATABASE_OUTAGES, RETRY_AFTER_SECONDS, is_database_outage
 
@@ -70,6 +70,17 @@ def unexpected_error_response(error: BaseException, request_id: str, where: str)
     logger.error("unexpected error in %s (request %s)", where, request_id, exc_info=error)
     failure = AppError("Internal server error.", requestId=request_id)
     return app_error_response(failure, 500)
+
+
+def timeout_response(
+    error: TimeoutError, deadline_expired: bool, limit: float, request_id: str, where: str
+) -> Response:
+    """An operation cancelled at its deadline as TIMEOUT; a timeout before it (a connection's
+    own: the database's, Redis's) as the outage it is."""
+    if not deadline_expired:
+        return unexpected_error_response(error, request_id, where)
+    logger.warning("operation cancelled after %g s (request %s)", limit, request_id)
+    return app_error_response(OperationTimeout(limit, request_id))
 
 
 def code_for_status(status: int) -> ErrorCode:

@@ -27,6 +27,7 @@ from comptroller.console.routes import graphiql_page
 from comptroller.error_responses import (
     STATUS_BY_CODE,
     app_error_response,
+    timeout_response,
     unexpected_error_response,
 )
 from comptroller.graphql_http import (
@@ -35,12 +36,13 @@ from comptroller.graphql_http import (
     mark_request_error,
     transport_refusal,
 )
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
-from kernel.errors import AppError, ErrorCode, OperationTimeout, QueryTooComplex
+from kernel.errors import AppError, ErrorCode, QueryTooComplex
 from kernel.metrics import ERRORS
 from kernel.outages import DATABASE_OUTAGES
 from resolvers.authentication import bearer_token
-from schema.context import Context, build_context
+from schema.context import Context
 from schema.error_shaping import shape_errors
 
 logger = logging.getLogger("comptroller")
@@ -92,13 +94,8 @@ class GraphQLView(GraphQL[Context, None]):
             # Strawberry's transport errors: the body is not a GraphQL request.
             response = app_error_response(transport_refusal(error, request_id), error.status_code)
         except TimeoutError as error:
-            if not deadline.expired():  # a connection's own timeout: an outage
-                response = unexpected_error_response(error, request_id, "/graphql")
-                await response(scope, receive, send)
-                return
             limit = self.limits.operation_timeout_seconds
-            logger.warning("operation cancelled after %g s (request %s)", limit, request_id)
-            response = app_error_response(OperationTimeout(limit, request_id))
+            response = timeout_response(error, deadline.expired(), limit, request_id, "/graphql")
         except Exception as error:  # noqa: BLE001 - shaped and logged, never plain text
             response = unexpected_error_response(error, request_id, "/graphql")
         else:
@@ -180,14 +177,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
         token = bearer_token(request.headers.get("authorization"))
-        context = await build_context(
-            token=token,
-            policy=request.app.state.policy,
-            cache=request.app.state.cache,
-            request_id=request_id_of(request),
-            request=request,
-            rate_limiter=request.app.state.rate_limiter,
-        )
+        context = await context_from_request(request)
         if token is not None and DATABASE_OUTAGES.failing:  # authentication read the database
             DATABASE_OUTAGES.recovered()
         return context

@@ -11,19 +11,22 @@ then ``RecordsCoercer`` and graphql-core when it declines), authorized by the po
 
 import asyncio
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from comptroller.error_responses import app_error_response, unexpected_error_response
+from comptroller.error_responses import (
+    app_error_response,
+    json_response,
+    timeout_response,
+    unexpected_error_response,
+)
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
-from kernel.errors import AppError, BadUserInput, OperationTimeout
+from kernel.errors import AppError, BadUserInput
 from kernel.metrics import count_ingested
-from kernel.rate_limits import RateLimiter
-from resolvers.authentication import bearer_token
+from kernel.rate_limits import RateLimiter, spend_records
 from resolvers.ingestion.recording import record_requests
-from schema.context import build_context
 from schema.records_json import JsonRecordsReader
 
 PATH = "/v1/requests"
@@ -46,9 +49,7 @@ def ingestion_route(reader: JsonRecordsReader, timeout_seconds: float) -> Route:
             async with deadline:
                 payload = await _record(request, reader, request_id)
         except TimeoutError as error:
-            if not deadline.expired():  # a connection's own timeout: an outage
-                return unexpected_error_response(error, request_id, PATH)
-            return app_error_response(OperationTimeout(timeout_seconds, request_id))
+            return timeout_response(error, deadline.expired(), timeout_seconds, request_id, PATH)
         except AppError as error:
             return _with_rate_headers(request, _error_response(error))
         except ClientDisconnect:
@@ -58,25 +59,17 @@ def ingestion_route(reader: JsonRecordsReader, timeout_seconds: float) -> Route:
             # retries it, and idempotency keys make the retry safe); anything else is logged
             # with the id the client is given, as the GraphQL view does.
             return unexpected_error_response(error, request_id, PATH)
-        return _with_rate_headers(request, _json(payload, 200))
+        return _with_rate_headers(request, json_response(payload, 200))
 
     return Route(PATH, endpoint, methods=["POST"])
 
 
 async def _record(request: Request, reader: JsonRecordsReader, request_id: str) -> dict[str, int]:
-    context = await build_context(
-        token=bearer_token(request.headers.get("authorization")),
-        policy=request.app.state.policy,
-        cache=request.app.state.cache,
-        request_id=request_id,
-        request=request,
-    )
+    context = await context_from_request(request)
     client = context.authorizer.require_gateway("record_requests")
     records = reader.read_body(await _body(request))
     limiter: RateLimiter = request.app.state.rate_limiter
-    spending = await limiter.spend(
-        limiter.ingestion, f"api-token:{client.token_id}", max(1, len(records))
-    )
+    spending = await spend_records(limiter, client.token_id, len(records))
     if spending is not None:
         request.state.extra_headers = spending.headers()
         if not spending.allowed:
@@ -109,7 +102,3 @@ def _with_rate_headers(request: Request, response: Response) -> Response:
 
 def _error_response(error: AppError) -> Response:
     return app_error_response(error, 413 if isinstance(error, BodyTooLarge) else None)
-
-
-def _json(content: object, status: int) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")

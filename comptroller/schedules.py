@@ -60,6 +60,7 @@ def background_jobs(settings: Settings) -> list[tuple[str, float, Job]]:
         retry_base=timedelta(seconds=settings.webhook_retry_base_seconds),
         timeout_seconds=settings.webhook_timeout_seconds,
         own_port=settings.serve_port,
+        allowed_hosts=settings.webhook_allowed_hosts,
     )
 
     async def deliver() -> int:

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # The port `comptroller serve` listens on (set by serve for its workers): alerts are never
     # sent to the service itself.
     serve_port: int | None = Field(default=None, ge=1, le=65535)
+    # Hosts alerts may reach although they are (or resolve to) private, loopback or reserved
+    # addresses, e.g. ["hooks.internal", "10.0.0.7"]; JSON list. Any other internal address is
+    # refused, so a project administrator cannot make the service probe its network.
+    webhook_allowed_hosts: frozenset[str] = frozenset()
 
     @field_validator("database_url")
     @classmethod

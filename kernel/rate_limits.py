@@ -130,3 +130,9 @@ class RateLimiter:
         if not spending.allowed:
             RATE_LIMIT_REFUSALS.labels(budget.name).inc()
         return spending
+
+
+async def spend_records(limiter: RateLimiter, token_id: int, records: int) -> Spending | None:
+    """Charge a batch of ``records`` to the API token's ingestion budget, whichever route
+    it came by (the caller refuses it when ``not spending.allowed``)."""
+    return await limiter.spend(limiter.ingestion, f"api-token:{token_id}", max(1, records))

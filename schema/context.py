@@ -23,6 +23,8 @@ class Context:
     request_id: str
     loaders: Loaders = field(default_factory=Loaders)
     rate_limiter: RateLimiter | None = None  # None: nothing is rate limited
+    # Hosts an alert webhook may name although internal (COMPTROLLER_WEBHOOK_ALLOWED_HOSTS).
+    webhook_allowed_hosts: frozenset[str] = frozenset()
     aggregator: Aggregator = field(init=False)
 
     def __post_init__(self) -> None:
@@ -40,6 +42,7 @@ async def build_context(
     request_id: str,
     request: Request | None = None,
     rate_limiter: RateLimiter | None = None,
+    webhook_allowed_hosts: frozenset[str] = frozenset(),
 ) -> Context:
     """Authenticate the bearer token (if any) and give the request its own context.
 
@@ -59,4 +62,5 @@ async def build_context(
         cache=cache,
         request_id=request_id,
         rate_limiter=rate_limiter,
+        webhook_allowed_hosts=webhook_allowed_hosts,
     )

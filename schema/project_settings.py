@@ -95,13 +95,13 @@ class ProjectSettingsInput:
         description="http(s) only. A new URL gets a new signing key, shown once in the answer.",
     )
 
-    def change(self) -> SettingsChange:
+    def change(self, webhook_allowed_hosts: frozenset[str]) -> SettingsChange:
         named = {
             _GRAPHQL_NAMES[name]: value
             for name, value in vars(self).items()
             if value is not strawberry.UNSET
         }
-        return settings_change(named)
+        return settings_change(named, webhook_allowed_hosts)
 
 
 _GRAPHQL_NAMES = {

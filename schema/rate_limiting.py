@@ -2,47 +2,31 @@
 
 A query or mutation costs ``1 + cost // 1000`` points of the caller's GraphQL budget, where
 cost is the document's (``schema.query_cost``): a small query costs 1 point, the largest
-allowed one 26. ``recordRequests`` alone costs one point per record from the API token's
-ingestion budget instead, which is far larger. Callers are people (by user, whatever their
+allowed one 26. ``recordRequests`` also spends one point per record of each batch from the
+API token's ingestion budget, which is far larger: its resolver charges that, per root field,
+so aliases and fragments cannot dodge it. Callers are people (by user, whatever their
 token) and API clients (by token). Over budget, the operation answers ``RATE_LIMITED`` with
 the reset time, and the HTTP view adds ``Retry-After`` and GitHub's ``X-RateLimit-*``
 headers to every answer.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLSchema,
-    ListValueNode,
-    OperationType,
-    VariableNode,
-)
-from graphql.utilities import get_operation_ast
+from graphql import DocumentNode, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from kernel.errors import RateLimited
 from kernel.principals import ApiClientPrincipal, Principal, UserPrincipal
 from kernel.rate_limits import RateLimiter
+from schema.context import Context
 from schema.query_cost import operation_cost
 
 COST_PER_POINT = 1000
-INGESTION_FIELD = "recordRequests"
 _PLANS_KEPT = 1024
 
 
-@dataclass(frozen=True)
-class Charge:
-    """How an operation is charged: points, or one point per record of a variable/literal."""
-
-    ingestion: bool
-    points: int
-    records_variable: str | None = None
-
-
-_plans: dict[tuple[int, str, str | None], Charge] = {}
+_plans: dict[tuple[int, str, str | None], int] = {}
 
 
 class RateLimiting(SchemaExtension):
@@ -59,22 +43,36 @@ class RateLimiting(SchemaExtension):
             and document is not None
             and execution.query is not None
         ):
-            charge = _charge(
+            points = _points(
                 execution.schema._schema, execution.query, document, execution.operation_name
             )
-            points = charge.points
-            if charge.records_variable is not None:
-                records = (execution.variables or {}).get(charge.records_variable)
-                points = max(1, len(records)) if isinstance(records, list) else 1
-            budget = limiter.ingestion if charge.ingestion else limiter.graphql
-            spending = await limiter.spend(budget, caller_of(principal), points)
-            if spending is not None:
-                if context.request is not None:
-                    context.request.state.extra_headers = spending.headers()
-                if not spending.allowed:
-                    refusal = spending.refusal(context.request_id)
-                    execution.result = ExecutionResult(data=None, errors=[refusal])
+            try:
+                await spend_points(context, points)
+            except RateLimited as refusal:
+                execution.result = ExecutionResult(data=None, errors=[refusal])
         yield
+
+
+async def spend_points(context: Context, points: int = 1) -> None:
+    """Charge ``points`` to the caller's budget (an operation, or a route's call such as an
+    export or GET /v1/admission): a person's GraphQL budget, an API client's gateway budget.
+    The ``X-RateLimit-*`` headers are left for the answer; raises ``RateLimited`` over budget.
+    Anonymous calls and a context without a limiter are not counted."""
+    limiter = context.rate_limiter
+    principal = context.authorizer.principal
+    if limiter is None or principal is None:
+        return
+    # A gateway asks admission before every call it makes: its operations count against the
+    # gateway budget (records and calls, 1,000,000 an hour by default), not the 5,000 points
+    # sized for people's dashboards.
+    budget = limiter.graphql if isinstance(principal, UserPrincipal) else limiter.ingestion
+    spending = await limiter.spend(budget, caller_of(principal), points)
+    if spending is None:
+        return
+    if context.request is not None:
+        context.request.state.extra_headers = spending.headers()
+    if not spending.allowed:
+        raise spending.refusal(context.request_id)
 
 
 def caller_of(principal: Principal) -> str:
@@ -84,43 +82,15 @@ def caller_of(principal: Principal) -> str:
     return f"api-token:{principal.token_id}"
 
 
-def _charge(
+def _points(
     schema: GraphQLSchema, query: str, document: DocumentNode, operation_name: str | None
-) -> Charge:
-    """The charge of a document, worked out once per text (a document is a function of it)."""
+) -> int:
+    """The points of a document, worked out once per text (a document is a function of it)."""
     key = (id(schema), query, operation_name)
-    charge = _plans.get(key)
-    if charge is None:
+    points = _plans.get(key)
+    if points is None:
         if len(_plans) >= _PLANS_KEPT:
             _plans.clear()
-        charge = _plans[key] = _charge_of(schema, document, operation_name)
-    return charge
-
-
-def _charge_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Charge:
-    operation = get_operation_ast(document, operation_name)
-    if operation is not None and operation.operation is OperationType.MUTATION:
-        selections = operation.selection_set.selections
-        roots = [s for s in selections if isinstance(s, FieldNode)]
-        if (
-            roots
-            and len(roots) == len(selections)
-            and all(r.name.value == INGESTION_FIELD for r in roots)
-        ):
-            return _ingestion_charge(roots)
-    cost = operation_cost(schema, document, operation_name)
-    return Charge(ingestion=False, points=1 + cost // COST_PER_POINT)
-
-
-def _ingestion_charge(roots: list[FieldNode]) -> Charge:
-    literal = 0
-    variable: str | None = None
-    for root in roots:
-        for argument in root.arguments or ():
-            if argument.name.value != "records":
-                continue
-            if isinstance(argument.value, ListValueNode):
-                literal += len(argument.value.values)
-            elif isinstance(argument.value, VariableNode) and len(roots) == 1:
-                variable = argument.value.name.value
-    return Charge(ingestion=True, points=max(1, literal), records_variable=variable)
+        cost = operation_cost(schema, document, operation_name)
+        points = _plans[key] = 1 + cost // COST_PER_POINT
+    return points

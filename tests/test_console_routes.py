@@ -57,7 +57,7 @@ async def test_a_missing_package_is_a_json_error_saying_how_to_install_it(
     reply = await serving_from.get("/vendor/graphiql.js")
     assert reply.status_code == 503
     error = reply.json()["errors"][0]
-    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert "npm ci --prefix web" in error["message"]
 
 

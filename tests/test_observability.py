@@ -121,3 +121,59 @@ async def test_json_logs_and_metrics_across_two_workers(backend: Backend, tmp_pa
     assert all("request_id" in line and "level" in line for line in lines)
     access = [line for line in lines if line["logger"] == "uvicorn.access"]
     assert {f"obs-{i}" for i in range(8)} <= {line["request_id"] for line in access}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_operation_labels_name_only_the_schemas_root_fields(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # given documents whose root fields a client made up
+    made_up = [f"{{ made_up_{i} }}" for i in range(5)]
+    many = (
+        "{ viewer { id } models { totalCount } __typename "
+        + " ".join(f"x{i}: viewer {{ id }}" for i in range(3))
+        + " project(id: 1) { id } }"
+    )
+    env = server_env(backend.database_url, "memory://")
+    async with (
+        live_server(env, tmp_path, "--workers", "2") as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+    ):
+        # when they are sent, with one that is valid
+        for query in [*made_up, "{ viewer { id } madeUp }", "mutation { nope }", many]:
+            await http.post("/graphql", json={"query": query})
+        await http.post("/graphql", json=VIEWER)
+        metrics = samples((await http.get("/metrics")).text)
+
+    # then only the schema's names become labels
+    name = "comptroller_graphql_operation_duration_seconds_count"
+    labels = {dict(key[1])["operation"] for key in metrics if key[0] == name}
+    assert labels == {"query other", "query other,viewer", "mutation other", "query several",
+                      "query viewer"}  # fmt: skip
+    assert value(metrics, name, operation="query other") == 5
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_export_errors_are_counted_as_every_error_is(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # given a person, and exports they ask for wrongly
+    _, token = await make_user()
+    headers = {"Authorization": f"Bearer {token}"}
+    env = server_env(backend.database_url, "memory://")
+    async with (
+        live_server(env, tmp_path, "--workers", "2") as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+    ):
+        # when one names no export, one a project that is not theirs, one no project
+        unknown = await http.get("/exports/nothing.csv", headers=headers)
+        hidden = await http.get(
+            "/exports/requests.csv", params={"project": "999999"}, headers=headers
+        )
+        bad = await http.get("/exports/usage-timeline.csv", headers=headers)
+        metrics = samples((await http.get("/metrics")).text)
+
+    # then each answers its code, and the errors metric counts it
+    assert (unknown.status_code, hidden.status_code, bad.status_code) == (404, 404, 400)
+    assert value(metrics, "comptroller_errors_total", code="NOT_FOUND") == 2
+    assert value(metrics, "comptroller_errors_total", code="BAD_USER_INPUT") == 1

@@ -103,7 +103,7 @@ async def test_two_replicas_share_one_budget_through_redis(
         REDIS_URL,
         rate_limit_points="6",
         rate_limit_window_seconds="2",
-        ingestion_rate_limit_records="5",
+        ingestion_rate_limit_records="6",
     )
     person = {"Authorization": f"Bearer {token}"}
     client = {"Authorization": f"Bearer {gateway}"}
@@ -128,7 +128,8 @@ async def test_two_replicas_share_one_budget_through_redis(
         assert int(refused.headers["retry-after"]) >= 1
         reset_at = datetime.fromisoformat(error["extensions"]["resetAt"])
 
-        # and ingestion spends from a budget of its own: 5 records, then a refusal
+        # and the gateway spends from a budget of its own: the operation and its 5 records,
+        # then a refusal
         recorded = await http.post(
             f"{a.url}/graphql",
             json={"query": RECORD, "variables": {"r": [record(model.id) for _ in range(5)]}},
@@ -147,3 +148,94 @@ async def test_two_replicas_share_one_budget_through_redis(
         again = await http.post(f"{b.url}/graphql", json=VIEWER, headers=person)
         assert again.status_code == 200, again.text
         assert again.headers["x-ratelimit-remaining"] == "5"
+
+
+def aliased_batches(count: int) -> str:
+    """``count`` recordRequests roots of one batch: half aliases, half through a fragment."""
+    direct = " ".join(
+        f"a{i}: recordRequests(records: $r) {{ accepted }}" for i in range(count // 2)
+    )
+    spread = " ".join(
+        f"f{i}: recordRequests(records: $r) {{ accepted }}" for i in range(count // 2, count)
+    )
+    return (
+        f"mutation($r: [RequestRecordInput!]!) {{ {direct} ...more }} "
+        f"fragment more on Mutation {{ {spread} }}"
+    )
+
+
+async def test_aliased_batches_each_spend_their_records(backend: Backend, tmp_path: Path) -> None:
+    # given an ingestion budget of 59 records, and 30 roots of a batch of 2 (60 records)
+    project = await make_project()
+    model = await make_model()
+    _, gateway = await make_api_token(project)
+    env = server_env(backend.database_url, backend.cache_url, ingestion_rate_limit_records="59")
+    client = {"Authorization": f"Bearer {gateway}"}
+    batch = [record(model.id) for _ in range(2)]
+    async with live_server(env, tmp_path) as server, httpx.AsyncClient(timeout=10) as http:
+        await wait_for_ready(server.url)
+
+        # when they come in one operation
+        reply = await http.post(
+            f"{server.url}/graphql",
+            json={"query": aliased_batches(30), "variables": {"r": batch}},
+            headers=client,
+        )
+
+        # then the 30th batch is the one past the budget: 30 x 2 records were charged
+        codes = [error["extensions"]["code"] for error in reply.json()["errors"]]
+        assert codes == ["RATE_LIMITED"]
+        assert reply.json()["errors"][0]["extensions"]["cost"] == 2
+        assert reply.headers["x-ratelimit-resource"] == "ingestion"
+        assert reply.headers["x-ratelimit-remaining"] == "0"
+        # and the other route finds the budget spent
+        over = await http.post(
+            f"{server.url}/v1/requests", json={"records": [record(model.id)]}, headers=client
+        )
+        assert over.status_code == 429
+
+
+@pytest.mark.parametrize("export", ["requests", "usage-timeline"], ids=["request-log", "figure"])
+async def test_exports_spend_the_person_s_budget_and_admission_the_gateway_s(
+    backend: Backend, tmp_path: Path, export: str
+) -> None:
+    # given budgets of 2 (a person's points, a gateway's calls), a member and an API token
+    user, token = await make_user()
+    project = await make_project()
+    await grant(user, project, ProjectRole.PROJECT_MEMBER)
+    model = await make_model()
+    _, gateway = await make_api_token(project)
+    env = server_env(
+        backend.database_url,
+        backend.cache_url,
+        rate_limit_points="2",
+        ingestion_rate_limit_records="2",
+    )
+    person = {"Authorization": f"Bearer {token}"}
+    client = {"Authorization": f"Bearer {gateway}"}
+    now = datetime.now(UTC)
+    params = {
+        "project": str(project.id),
+        "from": (now - timedelta(days=1)).isoformat(),
+        "to": now.isoformat(),
+    }
+    async with live_server(env, tmp_path) as server, httpx.AsyncClient(timeout=10) as http:
+        await wait_for_ready(server.url)
+        url = f"{server.url}/exports/{export}.csv"
+        admission = f"{server.url}/v1/admission"
+
+        # when each spends its two points
+        for _ in range(2):
+            exported = await http.get(url, params=params, headers=person)
+            assert exported.status_code == 200, exported.text
+            admitted = await http.get(admission, params={"modelId": model.id}, headers=client)
+            assert admitted.status_code == 200, admitted.text
+
+        # then the third of each is refused
+        for refused in (
+            await http.get(url, params=params, headers=person),
+            await http.get(admission, params={"modelId": model.id}, headers=client),
+        ):
+            assert refused.status_code == 429
+            assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["RATE_LIMITED"]
+            assert int(refused.headers["retry-after"]) >= 1

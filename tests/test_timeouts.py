@@ -10,11 +10,16 @@ import httpx
 import pytest
 
 from comptroller.database import tortoise_config
+from models import ProjectRole
 from tests.support.backends import Backend
-from tests.support.factories import make_user
+from tests.support.factories import grant, make_project, make_user
 from tests.support.live_server import live_server, server_env
 
 VIEWER = {"query": "{ viewer { id } }"}
+USAGE_TABLES = (
+    "requests, usage_rollups, user_usage_rollups, usage_daily_rollups, "
+    "user_usage_daily_rollups, project_data_versions"
+)
 WAITING_ON_LOCKS = """
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
@@ -63,6 +68,43 @@ async def test_a_slow_operation_is_cancelled_with_its_statement(
             await locker.close()
         # and the server keeps serving
         assert (await http.post("/graphql", json=VIEWER, headers=headers)).status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_slow_figure_export_answers_timeout(backend: Backend, tmp_path: Path) -> None:
+    # given a server with a half-second limit, and the usage tables locked by another session
+    user, token = await make_user()
+    project = await make_project()
+    await grant(user, project, ProjectRole.PROJECT_MEMBER)
+    env = server_env(backend.database_url, backend.cache_url, operation_timeout_seconds="0.5")
+    headers = {"Authorization": f"Bearer {token}"}
+    params = {"project": str(project.id), "from": "2026-01-01T00:00:00+00:00",
+              "to": "2026-01-02T00:00:00+00:00"}  # fmt: skip
+    async with (
+        live_server(env, tmp_path) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+    ):
+        assert (await http.post("/graphql", json=VIEWER, headers=headers)).status_code == 200
+        locker = await asyncpg.connect(backend.database_url)
+        try:
+            transaction = locker.transaction()
+            await transaction.start()
+            await locker.execute(f"LOCK TABLE {USAGE_TABLES} IN ACCESS EXCLUSIVE MODE")
+
+            # when an export reads them
+            started = time.monotonic()
+            reply = await http.get("/exports/usage-timeline.csv", params=params, headers=headers)
+            elapsed = time.monotonic() - started
+
+            # then it answers as /graphql does
+            assert reply.status_code == 504, reply.text
+            (error,) = reply.json()["errors"]
+            assert error["extensions"]["code"] == "TIMEOUT"
+            assert error["extensions"]["requestId"]
+            assert 0.5 <= elapsed < 2
+            await transaction.rollback()
+        finally:
+            await locker.close()
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)

@@ -14,8 +14,17 @@ import pytest
 import pytest_asyncio
 from tortoise import connections
 
-from models import AuditEvent, Project, ProjectRole, WebhookAttempt, WebhookDelivery
-from resolvers.alerts.delivery import SenderConfig, deliver_due, refused_destination
+from kernel import webhook_destinations as destinations
+from kernel.webhook_destinations import checked_destination
+from models import (
+    AuditEvent,
+    Project,
+    ProjectRole,
+    ProjectSettings,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from resolvers.alerts.delivery import SenderConfig, deliver_due
 from tests.support.backends import Backend
 from tests.support.factories import (
     grant,
@@ -39,7 +48,8 @@ mutation($r: [RequestRecordInput!]!) { recordRequests(records: $r) { accepted } 
 DELIVERIES = """
 query($p: ID!) { project(id: $p) { webhookDeliveries { totalCount edges { node {
   event status payload deliveredAt attempts { statusCode error } } } } } }"""
-FAST = SenderConfig(retry_base=timedelta(seconds=30), timeout_seconds=2)
+LOCAL = frozenset({"127.0.0.1"})  # the receiver's host, allowed as the test servers allow it
+FAST = SenderConfig(retry_base=timedelta(seconds=30), timeout_seconds=2, allowed_hosts=LOCAL)
 
 
 @pytest_asyncio.fixture
@@ -245,18 +255,90 @@ async def test_redirects_are_not_followed(backend: Backend, receiver: Receiver) 
 
 
 @pytest.mark.parametrize(
-    ("url", "own_port", "refused"),
+    ("url", "own_port", "allowed", "refused"),
     [
-        ("http://127.0.0.1:8000/x", 8000, True),  # the service itself
-        ("http://localhost:8000/x", 8000, True),
-        ("http://127.0.0.1:9000/x", 8000, False),  # another service on this host
-        ("http://169.254.169.254/latest/meta-data", None, True),  # cloud metadata
-        ("http://0.0.0.0:9000/", None, True),
-        ("file:///etc/passwd", None, True),
+        ("http://127.0.0.1:8000/x", 8000, LOCAL, True),  # the service itself, even if allowed
+        ("http://localhost:8000/x", 8000, LOCAL, True),
+        ("http://127.0.0.1:9000/x", 8000, LOCAL, False),  # an allowed host on this machine
+        ("http://127.0.0.1:6379/x", None, frozenset(), True),  # Redis, not allowed
+        ("http://localhost:5432/x", None, frozenset(), True),  # PostgreSQL, by name
+        ("http://10.1.2.3/x", None, frozenset(), True),
+        ("http://172.16.0.9/x", None, frozenset(), True),
+        ("http://192.168.1.1/x", None, frozenset(), True),
+        ("http://100.64.0.1/x", None, frozenset(), True),  # carrier-grade NAT
+        ("http://[::1]:9000/x", None, frozenset(), True),
+        ("http://[::ffff:10.0.0.1]/x", None, frozenset(), True),
+        ("http://[fd00::1]/x", None, frozenset(), True),
+        ("http://240.0.0.1/x", None, frozenset(), True),  # reserved
+        ("http://169.254.169.254/latest/meta-data", None, frozenset(), True),  # cloud metadata
+        ("http://0.0.0.0:9000/", None, frozenset(), True),
+        ("file:///etc/passwd", None, frozenset(), True),
+        ("http://8.8.8.8/x", None, frozenset(), False),
     ],
 )
-async def test_where_alerts_may_not_go(url: str, own_port: int | None, refused: bool) -> None:
-    assert (await refused_destination(url, own_port) is not None) is refused
+async def test_where_alerts_may_not_go(
+    url: str, own_port: int | None, allowed: frozenset[str], refused: bool
+) -> None:
+    destination = await checked_destination(url, own_port, allowed)
+    assert isinstance(destination, str) is refused
+
+
+async def test_an_internal_address_is_refused_as_an_attempt_error(
+    backend: Backend, receiver: Receiver
+) -> None:
+    # given a webhook on a private address, which the operator did not allow
+    connection = connections.get(backend.name)
+    project = await project_with_webhook("http://10.20.30.40:6379/probe")
+    at = soon()
+    (delivery,) = await pending(project, at)
+
+    # when
+    await deliver_due(FAST, now=at, connection=connection)
+
+    # then nothing is sent, and the attempt says why
+    (attempt,) = await WebhookAttempt.filter(delivery_id=delivery.id)
+    assert attempt.status_code is None
+    assert attempt.error == "10.20.30.40 is an internal address, which alerts are never sent to"
+    assert receiver.received == []
+
+
+async def test_the_post_goes_to_the_address_checked(
+    backend: Backend, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a name that resolves to the receiver once, then elsewhere (DNS rebinding)
+    answers = ["127.0.0.1", "169.254.169.254"]
+
+    async def resolve(host: str, port: int) -> list[tuple[object, ...]]:
+        assert host == "hooks.example"
+        return [(None, None, None, "", (answers.pop(0), port))]
+
+    monkeypatch.setattr(destinations, "_resolve", resolve)
+    connection = connections.get(backend.name)
+    project = await project_with_webhook(f"http://hooks.example:{receiver.port}/hooks/budget")
+    config = SenderConfig(timeout_seconds=2, allowed_hosts=frozenset({"hooks.example"}))
+    at = soon()
+    (delivery,) = await pending(project, at)
+
+    # when
+    await deliver_due(config, now=at, connection=connection)
+
+    # then the name was resolved once, and the POST named it to the address checked
+    assert answers == ["169.254.169.254"]
+    (hit,) = receiver.received
+    assert hit.headers["host"] == f"hooks.example:{receiver.port}"
+    assert (await WebhookDelivery.get(id=delivery.id)).status == "DELIVERED"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://10.0.0.1/x", "http://[::1]:6379/x", "http://169.254.169.254/", "ftp://a.b/"]
+)
+async def test_settings_refuse_an_internal_address(api: GraphQLClient, url: str) -> None:
+    project = await make_project()
+    admin = await admin_of(project)
+    response = await api(SET_WEBHOOK, {"p": str(project.id), "url": url}, admin)
+    assert response.codes == ["BAD_USER_INPUT"]
+    settings = await ProjectSettings.get_or_none(project_id=project.id)
+    assert settings is None or settings.alert_webhook_url is None
 
 
 async def test_deliveries_are_for_administrators(api: GraphQLClient) -> None:
@@ -265,3 +347,18 @@ async def test_deliveries_are_for_administrators(api: GraphQLClient) -> None:
     await grant(member, project, ProjectRole.PROJECT_MEMBER)
     response = await api(DELIVERIES, {"p": str(project.id)}, token)
     assert response.codes == ["FORBIDDEN"]
+
+
+async def test_https_names_the_host_in_sni_and_host_while_connecting_to_the_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def resolve(host: str, port: int) -> list[tuple[object, ...]]:
+        return [(None, None, None, "", ("93.184.215.14", port))]
+
+    monkeypatch.setattr(destinations, "_resolve", resolve)
+    destination = await checked_destination("https://hooks.example/a?b=1", None, frozenset())
+    assert not isinstance(destination, str)
+    assert str(destination.url) == "https://93.184.215.14/a?b=1"
+    assert destination.headers == {"Host": "hooks.example"}
+    # httpcore verifies the certificate against the SNI name, not the address
+    assert destination.extensions == {"sni_hostname": "hooks.example"}

@@ -7,7 +7,6 @@ exports) with the token a person pastes, so they need no token to load.
 import logging
 from pathlib import Path
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -19,6 +18,8 @@ from comptroller.console.vendor import (
     missing_vendor_files,
     vendor_path,
 )
+from comptroller.error_responses import app_error_response
+from kernel.errors import AppError, ErrorCode, NotFound
 
 logger = logging.getLogger("comptroller.console")
 
@@ -40,9 +41,10 @@ async def dashboard(_: Request) -> Response:
     return _page("index.html")
 
 
-def _error(message: str, code: str, status: int) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+class BrowserFilesMissing(AppError):
+    """The npm packages the pages load are not installed: the operator's to fix."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 def vendor_route(packages_dir: Path) -> Route:
@@ -50,13 +52,13 @@ def vendor_route(packages_dir: Path) -> Route:
         name = request.path_params["name"]
         path = vendor_path(packages_dir, name)
         if path is None:
-            return _error(f"No browser file named {name!r}.", "NOT_FOUND", 404)
+            return app_error_response(NotFound(f"No browser file named {name!r}."))
         if not path.is_file():
             logger.error("browser file %s missing at %s: %s", name, path, INSTALL_HINT)
-            return _error(
-                f"The browser file {name!r} is not installed on this server; {INSTALL_HINT}.",
-                "INTERNAL_SERVER_ERROR",
-                503,
+            return app_error_response(
+                BrowserFilesMissing(
+                    f"The browser file {name!r} is not installed on this server; {INSTALL_HINT}."
+                )
             )
         return FileResponse(
             path,

@@ -6,32 +6,33 @@ with offset), ``timezone``, ``granularity``; ``assistantId``, ``modelId``, ``api
 output; the figures' ``limit``, ``columns``, ``measure``. An unknown parameter is refused.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
-from graphql import GraphQLFormattedError
+from graphql import GraphQLError
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from strawberry import Schema
 
+from comptroller.error_responses import STATUS_BY_CODE, app_error_response, timeout_response
 from comptroller.exports.cells import csv_batch, csv_text
 from comptroller.exports.figures import FIGURE_EXPORTS
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
 from kernel.authorization import Authorizer
 from kernel.errors import AppError, BadUserInput, ErrorCode, NotFound
 from resolvers.arguments import aware_instant, parse_id, parse_ids
-from resolvers.authentication import bearer_token
 from resolvers.dashboards.aggregates import UsageFilter
 from resolvers.governance.projects import project_exists
 from resolvers.request_export import export_columns, export_rows
 from resolvers.request_log import RequestFilter
-from schema.context import Context, build_context
 from schema.enums import RequestStatus
+from schema.rate_limiting import spend_points
 
 logger = logging.getLogger("comptroller.exports")
 
@@ -46,29 +47,22 @@ LISTS = {
 }
 COMMON = {"project", "from", "to", *LISTS, "status"}
 RANGE = {"timezone", "granularity"}
-HTTP_STATUS = {
-    ErrorCode.UNAUTHENTICATED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.BAD_USER_INPUT: 400,
-    ErrorCode.QUERY_TOO_COMPLEX: 400,
-    ErrorCode.RATE_LIMITED: 429,
-}
 CSV_TYPE = "text/csv; charset=utf-8"
 
 
-def error_response(errors: Sequence[GraphQLFormattedError]) -> Response:
+def _failed(errors: Sequence[GraphQLError]) -> Response:
+    """An operation's first error as the route's answer (the schema shaped each: a code)."""
+    first = errors[0]
+    original = first if isinstance(first, AppError) else first.original_error
+    if isinstance(original, AppError):
+        return app_error_response(original)
+    extensions = dict(first.extensions or {})
     try:
-        code = ErrorCode(str((errors[0].get("extensions") or {}).get("code")))
+        code = ErrorCode(str(extensions.get("code")))
     except ValueError:
         code = ErrorCode.INTERNAL_SERVER_ERROR
-    status = HTTP_STATUS.get(code, 500)
-    response = Response(
-        orjson.dumps({"errors": errors}), status_code=status, media_type="application/json"
-    )
-    if status == 401:
-        response.headers["www-authenticate"] = "Bearer"
-    return response
+    extensions["code"] = code.value
+    return app_error_response(AppError(first.message, **extensions), STATUS_BY_CODE[code])
 
 
 def _only(params: QueryParams, allowed: set[str]) -> None:
@@ -116,16 +110,6 @@ def _filename(name: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{name}.csv"'}
 
 
-async def _context(request: Request) -> Context:
-    return await build_context(
-        token=bearer_token(request.headers.get("authorization")),
-        policy=request.app.state.policy,
-        cache=request.app.state.cache,
-        request_id=request_id_of(request),
-        request=request,
-    )
-
-
 async def _authorize_request_log(authorizer: Authorizer, project_id: int) -> None:
     """What ``project(id) { requests }`` asks of the policy, in the same order."""
     authorizer.require_platform("use_console")
@@ -157,10 +141,11 @@ async def request_log_csv(request: Request) -> Response:
         content = _one(params, "content") or "false"
         if content not in {"true", "false"}:
             raise BadUserInput("content", "must be true or false")
-        context = await _context(request)
+        context = await context_from_request(request)
+        await spend_points(context)  # figures spend theirs as the operation they run
         await _authorize_request_log(context.authorizer, project_id)
     except AppError as error:
-        return error_response([error.formatted])
+        return app_error_response(error)
     columns = export_columns(with_content=content == "true")
     kinds = [column.kind for column in columns]
     request_id = request_id_of(request)
@@ -200,23 +185,32 @@ def _variables(params: QueryParams, extra: tuple[str, ...]) -> dict[str, Any]:
     return variables
 
 
-def figure_route(schema: Schema) -> Route:
+def figure_route(schema: Schema, timeout_seconds: float) -> Route:
     async def endpoint(request: Request) -> Response:
         name = request.path_params["name"]
         export = FIGURE_EXPORTS.get(name)
         if export is None:
             known = ", ".join(["requests", *FIGURE_EXPORTS])
-            return error_response([NotFound(f"No export {name!r}; there are {known}.").formatted])
+            return app_error_response(NotFound(f"No export {name!r}; there are {known}."))
         try:
             variables = _variables(request.query_params, export.extra)
-            context = await _context(request)
+            context = await context_from_request(request)
         except AppError as error:
-            return error_response([error.formatted])
-        result = await schema.execute(
-            export.document, variable_values=variables, context_value=context
-        )
+            return app_error_response(error)
+        # The deadline and TIMEOUT answer of /graphql (its statement cancelled on PostgreSQL
+        # as there: the statement timeout is the connections').
+        deadline = asyncio.timeout(timeout_seconds)
+        try:
+            async with deadline:
+                result = await schema.execute(
+                    export.document, variable_values=variables, context_value=context
+                )
+        except TimeoutError as error:
+            return timeout_response(
+                error, deadline.expired(), timeout_seconds, context.request_id, request.url.path
+            )
         if result.errors:
-            return error_response([error.formatted for error in result.errors])
+            return _failed(result.errors)
         assert result.data is not None
         header, rows = export.table(result.data["project"]["report"])
         return Response(csv_text([header, *rows]), media_type=CSV_TYPE, headers=_filename(name))
@@ -224,9 +218,9 @@ def figure_route(schema: Schema) -> Route:
     return Route("/exports/{name}.csv", endpoint, methods=["GET"])
 
 
-def export_routes(schema: Schema) -> list[Route]:
+def export_routes(schema: Schema, timeout_seconds: float) -> list[Route]:
     # The request log first: its path would otherwise match the figures' pattern.
     return [
         Route("/exports/requests.csv", request_log_csv, methods=["GET"]),
-        figure_route(schema),
+        figure_route(schema, timeout_seconds),
     ]

@@ -11,22 +11,18 @@
   is retried after ``base x 2^(attempts-1)`` seconds, at most an hour apart, until 24 hours
   have passed since it was written; then it is FAILED and audited
   (``webhook.delivery_failed``).
-- Redirects are not followed, the timeout is short, only http(s) is sent, and never to the
-  service itself nor to link-local addresses (cloud metadata).
+- Redirects are not followed, the timeout is short, and where it may go is checked at every
+  attempt, the POST going to the address checked (``kernel.webhook_destinations``).
 """
 
-import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from tortoise import connections
@@ -34,6 +30,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from kernel.raw_sql import bind_marks
+from kernel.webhook_destinations import checked_destination
 from models import ProjectSettings, WebhookAttempt, WebhookDelivery
 from resolvers.governance.audit import record_event
 
@@ -49,6 +46,8 @@ class SenderConfig:
     retry_base: timedelta = timedelta(seconds=30)
     timeout_seconds: float = 5.0
     own_port: int | None = None  # the service's port: never sent to
+    # Hosts that may be internal addresses (COMPTROLLER_WEBHOOK_ALLOWED_HOSTS).
+    allowed_hosts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -171,9 +170,9 @@ async def _post(
     secret = settings.alert_webhook_secret
     assert url is not None
     assert secret is not None
-    refusal = await refused_destination(url, config.own_port)
-    if refusal is not None:
-        return Outcome(None, refusal)
+    destination = await checked_destination(url, config.own_port, config.allowed_hosts)
+    if isinstance(destination, str):
+        return Outcome(None, destination)
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -181,44 +180,19 @@ async def _post(
         "X-Comptroller-Event": delivery.event,
         "X-Comptroller-Delivery": str(delivery.id),
         "X-Comptroller-Signature": sign(secret, int(time.time()), body),
+        **destination.headers,
     }
     try:
-        reply = await http.post(url, content=body, headers=headers)
+        request = http.build_request(
+            "POST",
+            destination.url,
+            content=body,
+            headers=headers,
+            extensions=destination.extensions,
+        )
+        reply = await http.send(request)
     except httpx.HTTPError as error:
         return Outcome(None, f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH])
     if 300 <= reply.status_code < 400:
         return Outcome(reply.status_code, "redirects are not followed")
     return Outcome(reply.status_code, None if reply.is_success else f"HTTP {reply.status_code}")
-
-
-async def refused_destination(url: str, own_port: int | None) -> str | None:
-    """Why ``url`` may not be sent to, or None."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return "only http(s) URLs are sent to"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await _resolve(parts.hostname, port)
-    except OSError as error:
-        return f"cannot resolve {parts.hostname}: {error}"
-    for address in {info[4][0] for info in infos}:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
-            return f"{parts.hostname} resolves to {ip}, which alerts are never sent to"
-        if own_port is not None and port == own_port and (ip.is_loopback or _is_local(ip)):
-            return "alerts are never sent to the service itself"
-    return None
-
-
-async def _resolve(host: str, port: int) -> list[Any]:
-    loop = asyncio.get_running_loop()
-    return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-
-
-def _is_local(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether ``ip`` is one of this host's addresses."""
-    try:
-        local = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
-    except OSError:
-        return False
-    return str(ip) in local

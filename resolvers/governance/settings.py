@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 from kernel.errors import BadUserInput
+from kernel.webhook_destinations import refused_literal_host
 from models import AiModel, ProjectSettings
 from resolvers.arguments import NANOS_PER_USD, parse_id, timezone_name, usd_to_nanos
 from resolvers.governance.audit import record_event
@@ -50,12 +51,20 @@ class SettingsOutcome:
     new_webhook_secret: str | None = None  # shown once, in the answer that made it
 
 
-def settings_change(named: dict[str, Any]) -> SettingsChange:
-    """Check every field an input names (GraphQL names, ``input.<field>`` in errors)."""
+def settings_change(
+    named: dict[str, Any], webhook_allowed_hosts: frozenset[str] = frozenset()
+) -> SettingsChange:
+    """Check every field an input names (GraphQL names, ``input.<field>`` in errors);
+    a webhook URL naming an internal address is refused unless its host is allowed."""
     values: dict[str, Any] = {}
     for name, value in named.items():
         field, check = _CHECKS[name]
         values[field] = DEFAULTS.get(field) if value is None else check(value, f"input.{name}")
+    url = values.get("alert_webhook_url")
+    if url is not None:
+        refusal = refused_literal_host(url, webhook_allowed_hosts)
+        if refusal is not None:
+            raise BadUserInput("input.alertWebhookUrl", refusal)
     return SettingsChange(values)
 
 

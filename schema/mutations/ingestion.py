@@ -10,6 +10,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.utils.str_converters import to_camel_case
 
 from kernel.metrics import count_ingested
+from kernel.rate_limits import spend_records
 from resolvers.ingestion.record import Id, RecordInput, record_fields
 from resolvers.ingestion.recording import record_requests
 from schema.context import Info
@@ -94,6 +95,16 @@ class IngestionMutation:
         ],
     ) -> RecordRequestsPayload:
         client = info.context.authorizer.require_client()
+        # Per root field and per record, as POST /v1/requests: aliases and fragments that
+        # repeat this field each spend their own batch.
+        limiter = info.context.rate_limiter
+        if limiter is not None:
+            spending = await spend_records(limiter, client.token_id, len(records))
+            if spending is not None:
+                if info.context.request is not None:
+                    info.context.request.state.extra_headers = spending.headers()
+                if not spending.allowed:
+                    raise spending.refusal(info.context.request_id)
         outcome = await record_requests(client.project_id, client.token_id, records)
         count_ingested(outcome.accepted, outcome.duplicates)
         return RecordRequestsPayload(accepted=outcome.accepted, duplicates=outcome.duplicates)

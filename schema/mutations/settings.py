@@ -28,7 +28,7 @@ class SettingsMutation:
         ],
     ) -> ProjectSettings:
         actor = info.context.authorizer.require_user()
-        change = input.change()
+        change = input.change(info.context.webhook_allowed_hosts)
         outcome = await update_project_settings(
             actor_id=actor.id, project_id=parse_id(project_id, "projectId"), change=change
         )

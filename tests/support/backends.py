@@ -76,6 +76,8 @@ def command_env(database_url: str, cache_url: str, namespace: str) -> dict[str, 
         COMPTROLLER_CACHE_URL=cache_url,
         COMPTROLLER_CACHE_NAMESPACE=namespace,
         COMPTROLLER_LOG_LEVEL="INFO",
+        # The webhook tests' receiver listens on 127.0.0.1, an address otherwise refused.
+        COMPTROLLER_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]',
     )
     return env
 
