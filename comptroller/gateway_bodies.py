@@ -5,10 +5,10 @@ import zlib
 
 from starlette.requests import Request
 
+from comptroller.request_context import context_from_request
 from comptroller.request_ids import request_id_of
 from kernel.principals import ApiClientPrincipal
-from resolvers.authentication import bearer_token
-from schema.context import build_context
+from kernel.rate_limits import spend_records
 
 # What one export may hold once inflated: a batch of 1,000 calls with long prompts.
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -32,14 +32,16 @@ class UnsupportedEncoding(Exception):
 async def recording_client(request: Request) -> ApiClientPrincipal:
     """The calling API client, allowed to record into its own project; raises
     ``Unauthenticated`` or ``Forbidden`` (``AppError``s) otherwise."""
-    context = await build_context(
-        token=bearer_token(request.headers.get("authorization")),
-        policy=request.app.state.policy,
-        cache=request.app.state.cache,
-        request_id=request_id_of(request),
-        request=request,
-    )
+    context = await context_from_request(request)
     return context.authorizer.require_gateway("record_requests")
+
+
+async def spend_on_records(request: Request, client: ApiClientPrincipal, records: int) -> None:
+    """Charge ``records`` to the client's gateway budget, as ``POST /v1/requests`` does;
+    raises ``RateLimited`` (an ``AppError``) over budget."""
+    spending = await spend_records(request.app.state.rate_limiter, client.token_id, records)
+    if spending is not None and not spending.allowed:
+        raise spending.refusal(request_id_of(request))
 
 
 async def read_body(request: Request) -> bytes:

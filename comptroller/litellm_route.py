@@ -10,58 +10,48 @@ concerns the whole call (the token, an unreadable or oversized body) is an error
 contract's JSON shape.
 """
 
-import logging
-
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from comptroller.error_responses import (
+    app_error_response,
+    json_response,
+    unexpected_error_response,
+)
 from comptroller.gateway_bodies import (
     BodyTooLarge,
     UndecodableBody,
     UnsupportedEncoding,
     read_body,
     recording_client,
+    spend_on_records,
 )
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, BadUserInput, ErrorCode
 from resolvers.ingestion.litellm_payloads import UnreadableBatch, records_of_batch
 from resolvers.ingestion.named_records import record_named
 
-logger = logging.getLogger("comptroller.litellm")
-
 PATH = "/v1/litellm"
-_STATUS = {
-    ErrorCode.UNAUTHENTICATED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 403,
-    ErrorCode.BAD_USER_INPUT: 400,
-    ErrorCode.RATE_LIMITED: 429,
-}
 
 
 def litellm_route() -> Route:
     async def endpoint(request: Request) -> Response:
         try:
-            return _json(await _record(request), 200)
+            return json_response(await _record(request), 200)
         except AppError as error:
-            status = _STATUS.get(error.code, 500)
-            response = _json({"errors": [error.formatted]}, status)
-            if status == 401:
-                response.headers["www-authenticate"] = "Bearer"
-            return response
+            # A project that is not the token's own is FORBIDDEN to it, as on /v1/requests.
+            return app_error_response(error, 403 if error.code is ErrorCode.NOT_FOUND else None)
         except (UndecodableBody, UnreadableBatch, UnsupportedEncoding) as error:
-            return _error(BadUserInput("body", str(error)), 400)
+            return app_error_response(BadUserInput("body", str(error)), 400)
         except BodyTooLarge as error:
-            return _error(BadUserInput("body", str(error)), 413)
+            return app_error_response(BadUserInput("body", str(error)), 413)
         except ClientDisconnect:
             return Response(status_code=400)
-        except Exception:
-            # Logged with the id the client is given; the client sees no detail.
-            request_id = request_id_of(request)
-            logger.exception("unexpected error in %s (request %s)", PATH, request_id)
-            return _error(AppError("Internal server error.", requestId=request_id), 500)
+        except Exception as error:  # noqa: BLE001 - shaped and logged, never plain text
+            # A database outage is SERVICE_UNAVAILABLE (LiteLLM drops the batch either way);
+            # anything else is logged with the id the client is given.
+            return unexpected_error_response(error, request_id_of(request), PATH)
 
     return Route(PATH, endpoint, methods=["POST"])
 
@@ -69,6 +59,7 @@ def litellm_route() -> Route:
 async def _record(request: Request) -> dict[str, object]:
     client = await recording_client(request)
     items = records_of_batch(await read_body(request))
+    await spend_on_records(request, client, len(items))
     outcome = await record_named(client.project_id, client.token_id, items)
     return {
         "accepted": outcome.accepted,
@@ -78,11 +69,3 @@ async def _record(request: Request) -> dict[str, object]:
             for each in outcome.refused
         ],
     }
-
-
-def _error(error: AppError, status: int) -> Response:
-    return _json({"errors": [error.formatted]}, status)
-
-
-def _json(content: object, status: int) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")

@@ -35,6 +35,7 @@ from comptroller.gateway_bodies import (
     UnsupportedEncoding,
     read_body,
     recording_client,
+    spend_on_records,
 )
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode
@@ -107,7 +108,9 @@ async def _export(request: Request, media_type: str) -> Response:
     client = await recording_client(request)
     body = await read_body(request)
     export = decode_protobuf(body) if media_type == PROTOBUF else decode_json(body)
-    outcome = await record_named(client.project_id, client.token_id, records_of_export(export))
+    spans = records_of_export(export)
+    await spend_on_records(request, client, len(spans))
+    outcome = await record_named(client.project_id, client.token_id, spans)
     answer = ExportTraceServiceResponse()
     if outcome.refused:
         answer.partial_success.CopyFrom(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from kernel.rate_limits import Budget, RateLimiter
@@ -239,3 +240,57 @@ async def test_exports_spend_the_person_s_budget_and_admission_the_gateway_s(
             assert refused.status_code == 429
             assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["RATE_LIMITED"]
             assert int(refused.headers["retry-after"]) >= 1
+
+
+def otlp_chat_spans(model_name: str, count: int) -> bytes:
+    """An OTLP JSON export of ``count`` chat spans an hour ago."""
+    start = (time.time_ns() // 1_000_000_000 - 3600) * 1_000_000_000
+    attributes = [
+        ("gen_ai.operation.name", {"stringValue": "chat"}),
+        ("gen_ai.request.model", {"stringValue": model_name}),
+        ("gen_ai.usage.input_tokens", {"intValue": 5}),
+        ("gen_ai.usage.output_tokens", {"intValue": 3}),
+    ]
+    spans = [
+        {
+            "traceId": f"{index + 1:032x}",
+            "spanId": f"{index + 1:016x}",
+            "name": "chat",
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(start + 1_000_000),
+            "attributes": [{"key": key, "value": value} for key, value in attributes],
+        }
+        for index in range(count)
+    ]
+    return orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+
+
+async def test_otlp_and_litellm_spend_the_gateway_budget_per_record(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # given a gateway budget of 3 records and a project API token
+    project = await make_project()
+    model = await make_model()
+    _, gateway = await make_api_token(project)
+    env = server_env(backend.database_url, backend.cache_url, ingestion_rate_limit_records="3")
+    client = {"Authorization": f"Bearer {gateway}", "Content-Type": "application/json"}
+    async with live_server(env, tmp_path) as server, httpx.AsyncClient(timeout=10) as http:
+        await wait_for_ready(server.url)
+
+        # when an export of 2 spans is sent, then another
+        first = await http.post(
+            f"{server.url}/v1/traces", content=otlp_chat_spans(model.name, 2), headers=client
+        )
+        second = await http.post(
+            f"{server.url}/v1/traces", content=otlp_chat_spans(model.name, 2), headers=client
+        )
+        # and LiteLLM posts one payload once the budget is spent
+        litellm = await http.post(f"{server.url}/v1/litellm", content=b"[]", headers=client)
+
+    # then the first is stored, the second refused the OTLP way, with Retry-After
+    assert first.status_code == 200, first.text
+    assert second.status_code == 429, second.text
+    assert int(second.headers["retry-after"]) >= 1
+    assert "Rate limit exceeded" in second.json()["message"]
+    assert litellm.status_code == 429
+    assert [e["extensions"]["code"] for e in litellm.json()["errors"]] == ["RATE_LIMITED"]
