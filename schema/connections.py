@@ -1,7 +1,7 @@
 """Relay connections: ``XConnection { edges { cursor node } pageInfo totalCount }``."""
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -9,6 +9,12 @@ from resolvers.pagination import Page
 from schema.scalars import BigInt
 
 T = TypeVar("T")
+
+# The arguments of every connection field.
+PageSize = Annotated[int | None, strawberry.argument(description="Page size, 1..100.")]
+PageAfter = Annotated[
+    str | None, strawberry.argument(description="The endCursor of the previous page.")
+]
 
 
 @strawberry.type(description="Where a page of a connection ends.")

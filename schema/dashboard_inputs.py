@@ -1,6 +1,7 @@
 """Dashboard arguments: the time range and the usage filter."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -74,3 +75,16 @@ class UsageFilterInput:
             user_ids=ids(self.user_ids, "userIds"),
             status=self.status,
         )
+
+
+# The arguments of every dashboard field.
+RangeArgument = Annotated[
+    TimeRange,
+    strawberry.argument(
+        description="The period (from <= createdAt < to), its timezone and granularity."
+    ),
+]
+UsageFilterArgument = Annotated[
+    UsageFilterInput | None,
+    strawberry.argument(description="Only the requests matching every field given."),
+]

@@ -23,9 +23,9 @@ from schema.api_token import ApiToken
 from schema.assistant import Assistant
 from schema.audit_event import AuditEvent, AuditLogFilter
 from schema.budget import BudgetStatus
-from schema.connections import Connection
+from schema.connections import Connection, PageAfter, PageSize
 from schema.context import Info
-from schema.dashboard_inputs import TimeRange, UsageFilterInput
+from schema.dashboard_inputs import RangeArgument, TimeRange, UsageFilterArgument, UsageFilterInput
 from schema.enums import AssistantStatus, ProjectRole
 from schema.instants import as_utc
 from schema.membership import Membership
@@ -45,9 +45,7 @@ from schema.webhook_delivery import WebhookDelivery, WebhookDeliveryStatus
 )
 class Project:
     # Reaching a Project at all took the "read" permission; these plain fields need no more.
-    id: Annotated[strawberry.ID, strawberry.argument(description="The request's id.")] = (
-        strawberry.field(description="The project's id.")
-    )
+    id: strawberry.ID = strawberry.field(description="The project's id.")
     name: str = strawberry.field(description="Its name, 1..200 characters.")
     description: str | None = strawberry.field(description="What it is for; null = none.")
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
@@ -85,10 +83,8 @@ class Project:
     )
     async def members(
         self,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page.")
-        ] = None,
+        first: PageSize = 50,
+        after: PageAfter = None,
     ) -> Connection[Membership]:
         page = await members_page(self.row_id, page_size(first), after)
         return Connection.from_page(page, Membership.from_model)
@@ -126,10 +122,8 @@ class Project:
             RequestFilterInput | None,
             strawberry.argument(description="Only the requests matching every field given."),
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page.")
-        ] = None,
+        first: PageSize = 50,
+        after: PageAfter = None,
     ) -> RequestConnection:
         filters = (filter or RequestFilterInput()).validated()
         return RequestConnection(
@@ -152,16 +146,8 @@ class Project:
     async def usage(
         self,
         info: Info,
-        range: Annotated[
-            TimeRange,
-            strawberry.argument(
-                description="The period (from <= createdAt < to), its timezone and granularity."
-            ),
-        ],
-        filter: Annotated[
-            UsageFilterInput | None,
-            strawberry.argument(description="Only the requests matching every field given."),
-        ] = None,
+        range: RangeArgument,
+        filter: UsageFilterArgument = None,
     ) -> ProjectUsage:
         return ProjectUsage(report=await self._usage_report(info, range, filter))
 
@@ -172,16 +158,8 @@ class Project:
     async def token_usage(
         self,
         info: Info,
-        range: Annotated[
-            TimeRange,
-            strawberry.argument(
-                description="The period (from <= createdAt < to), its timezone and granularity."
-            ),
-        ],
-        filter: Annotated[
-            UsageFilterInput | None,
-            strawberry.argument(description="Only the requests matching every field given."),
-        ] = None,
+        range: RangeArgument,
+        filter: UsageFilterArgument = None,
     ) -> TokenUsage:
         return TokenUsage(report=await self._usage_report(info, range, filter))
 
@@ -192,16 +170,8 @@ class Project:
     async def user_activity(
         self,
         info: Info,
-        range: Annotated[
-            TimeRange,
-            strawberry.argument(
-                description="The period (from <= createdAt < to), its timezone and granularity."
-            ),
-        ],
-        filter: Annotated[
-            UsageFilterInput | None,
-            strawberry.argument(description="Only the requests matching every field given."),
-        ] = None,
+        range: RangeArgument,
+        filter: UsageFilterArgument = None,
     ) -> UserActivity:
         filters = (filter or UsageFilterInput()).validated()
         window = range.validated((await project_settings(self.row_id)).timezone)
@@ -209,15 +179,7 @@ class Project:
         return UserActivity(report=report)
 
     async def _usage_report(
-        self,
-        info: Info,
-        range: Annotated[
-            TimeRange,
-            strawberry.argument(
-                description="The period (from <= createdAt < to), its timezone and granularity."
-            ),
-        ],
-        filter: UsageFilterInput | None,
+        self, info: Info, range: TimeRange, filter: UsageFilterInput | None
     ) -> UsageReport:
         filters = (filter or UsageFilterInput()).validated()
         window = range.validated((await project_settings(self.row_id)).timezone)
@@ -254,10 +216,8 @@ class Project:
     )
     async def audit_log(
         self,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page.")
-        ] = None,
+        first: PageSize = 50,
+        after: PageAfter = None,
         filter: Annotated[
             AuditLogFilter | None,
             strawberry.argument(description="Which events; absent: all of them."),
@@ -273,10 +233,8 @@ class Project:
     )
     async def webhook_deliveries(
         self,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page.")
-        ] = None,
+        first: PageSize = 50,
+        after: PageAfter = None,
         status: Annotated[
             WebhookDeliveryStatus | None,
             strawberry.argument(description="Only deliveries in this state; absent: all."),

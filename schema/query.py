@@ -9,7 +9,7 @@ from resolvers.governance.ai_models import list_models
 from resolvers.governance.projects import project_by_id, projects_page
 from schema.admission import AdmissionQuery
 from schema.ai_model import Model
-from schema.connections import Connection
+from schema.connections import Connection, PageAfter, PageSize
 from schema.context import Info
 from schema.permissions import platform, project
 from schema.project import Project
@@ -42,10 +42,8 @@ class Query(AdmissionQuery):
     async def projects(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 1..100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page.")
-        ] = None,
+        first: PageSize = 50,
+        after: PageAfter = None,
         include_all: Annotated[
             bool,
             strawberry.argument(

@@ -26,9 +26,7 @@ from schema.user import User
 
 @strawberry.input(description="A new project (superuser).")
 class CreateProjectInput:
-    name: Annotated[
-        str, strawberry.argument(description="What the token is for, 1..200 characters.")
-    ] = strawberry.field(description="1..200 characters.")
+    name: str = strawberry.field(description="1..200 characters.")
     description: str | None = strawberry.field(
         default=None, description="Up to 5,000 characters; null = none."
     )
@@ -37,9 +35,7 @@ class CreateProjectInput:
 @strawberry.input(description="A new user (superuser).")
 class CreateUserInput:
     email: str = strawberry.field(description="Their email address; unique, stored lower-cased.")
-    name: Annotated[
-        str, strawberry.argument(description="What the token is for, 1..200 characters.")
-    ] = strawberry.field(description="Their display name, 1..200 characters.")
+    name: str = strawberry.field(description="Their display name, 1..200 characters.")
     is_superuser: bool | None = strawberry.field(
         default=False, description="Whether they operate the platform."
     )
