@@ -16,27 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
-
 from tests.support.backends import run_cli
-from tests.support.fault_load import Observed, gateway, make_world, reader
+from tests.support.fault_load import Observed, gateway, make_world, reader, stored_counts
 from tests.support.live_server import live_server, server_env
 from tests.support.throwaway_services import throwaway_postgres, throwaway_redis
 
 HEALTHY_SECONDS = 2.0
-
-
-async def stored_counts(database_url: str, project_id: str) -> dict[str, int]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT external_id, count(*) AS n FROM requests WHERE project_id = $1 "
-            "GROUP BY external_id",
-            int(project_id),
-        )
-    finally:
-        await connection.close()
-    return {row["external_id"]: row["n"] for row in rows}
 
 
 async def main(outages: int, outage_seconds: float, workers: int) -> bool:

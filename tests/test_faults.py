@@ -6,11 +6,17 @@ import asyncio
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from tests.support.backends import run_cli
-from tests.support.fault_load import Observed, World, gateway, make_world, reader
+from tests.support.fault_load import (
+    Observed,
+    World,
+    gateway,
+    make_world,
+    reader,
+    stored_counts,
+)
 from tests.support.live_server import live_server, server_env
 from tests.support.throwaway_services import throwaway_postgres, throwaway_redis
 
@@ -26,19 +32,6 @@ def superuser_token(env: dict[str, str]) -> str:
                        "--superuser"], env)  # fmt: skip
     assert created.returncode == 0, created.stderr
     return created.stdout.strip().splitlines()[-1]
-
-
-async def stored_external_ids(database_url: str, project_id: str) -> dict[str, int]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT external_id, count(*) AS n FROM requests WHERE project_id = $1 "
-            "GROUP BY external_id",
-            int(project_id),
-        )
-    finally:
-        await connection.close()
-    return {row["external_id"]: row["n"] for row in rows}
 
 
 def assert_contract_shapes(observed: Observed, allowed: set[str], log: str) -> None:
@@ -76,7 +69,7 @@ async def test_a_postgres_outage_answers_json_and_loses_nothing(tmp_path: Path) 
             async with httpx.AsyncClient(base_url=server.url) as http:
                 assert (await http.get("/readyz")).status_code == 200
             log = server.log()
-        stored = await stored_external_ids(cluster.url, world.project_id)
+        stored = await stored_counts(cluster.url, world.project_id)
 
     print(f"recovery after the fault ended: {[round(r, 3) for r in recoveries]} s")  # noqa: T201
     assert_contract_shapes(observed, {"SERVICE_UNAVAILABLE"}, log)
@@ -111,7 +104,7 @@ async def test_a_redis_outage_costs_no_answer(tmp_path: Path) -> None:
             await asyncio.to_thread(redis.start)
             await asyncio.gather(*traffic)
             log = server.log()
-        stored = await stored_external_ids(cluster.url, world.project_id)
+        stored = await stored_counts(cluster.url, world.project_id)
 
     assert during > 0  # served from the database while Redis was down
     assert_contract_shapes(observed, set(), log)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 RECORD = """
@@ -172,3 +173,18 @@ async def reader(url: str, world: World, observed: Observed, deadline: float) ->
                 continue
             if not observed.see("dashboard", reply, time.monotonic() - started):
                 await asyncio.sleep(RETRY_PAUSE_SECONDS)
+
+
+async def stored_counts(database_url: str, project_id: str) -> dict[str, int]:
+    """How many times each external id of the project is stored (read straight from the
+    throwaway PostgreSQL, not through the app under test)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT external_id, count(*) AS n FROM requests WHERE project_id = $1 "
+            "GROUP BY external_id",
+            int(project_id),
+        )
+    finally:
+        await connection.close()
+    return {row["external_id"]: row["n"] for row in rows}
