@@ -31,8 +31,8 @@ from graphql import (
 )
 from graphql.execution import Executor
 from graphql.utilities.coerce_input_value import coerce_default_value
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.plain_execution import PlainSelectionExecutor
 from schema.records_reader import convert_records_variable
 from schema.scalar_reading import MAX_INT, MIN_INT, plain_timestamp
 
@@ -148,8 +148,8 @@ def _records_variables(document: DocumentNode, operation_name: str | None) -> li
     return []
 
 
-class RecordsExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, with ``$records`` variables coerced by ``RecordsCoercer`` and
+class RecordsExecutor(PlainSelectionExecutor):
+    """The plain-selection executor, with ``$records`` variables coerced by ``RecordsCoercer`` and
     coercion errors written without suggestions.
 
     A variable the fast path coerced reaches graphql-core as an empty list (a valid value that
