@@ -7,7 +7,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from models import AiModel, AiModelAlias, ApiToken, Assistant, Project, User
+from models import AiModel, AiModelAlias, Assistant, Project, User
 
 M = TypeVar("M", bound=Model)
 
@@ -42,7 +42,4 @@ class Loaders:
     aliases_by_model_id: DataLoader[int, list[str]] = field(default_factory=_aliases_loader)
     assistant_by_id: DataLoader[int, Assistant | None] = field(
         default_factory=lambda: _loader(Assistant)
-    )
-    api_token_by_id: DataLoader[int, ApiToken | None] = field(
-        default_factory=lambda: _loader(ApiToken)
     )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from kernel.raw_sql import Statement
 from models import Request
-from resolvers.request_log import RequestFilter, constrain_to
+from resolvers.request_log import RELATED_JOINS, RequestFilter, constrain_to
 
 BATCH_ROWS = 5_000
 
@@ -47,13 +47,7 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("output", "r.output", "text", content=True),
 )
 
-EXPORT_FROM = (
-    "FROM requests r "
-    "LEFT JOIN assistants a ON a.id = r.assistant_id "
-    "JOIN ai_models m ON m.id = r.model_id "
-    "LEFT JOIN api_tokens t ON t.id = r.api_token_id "
-    "LEFT JOIN users u ON u.id = r.user_id"
-)
+EXPORT_FROM = f"FROM requests r {RELATED_JOINS}"
 
 
 def export_columns(with_content: bool) -> list[ExportColumn]:

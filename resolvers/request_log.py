@@ -9,12 +9,22 @@ days and quarter hours, raw rows only at the edges) and shares their cache.
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from kernel.errors import NotFound
 from kernel.raw_sql import Statement
-from models import Request
+from models import Request, RequestStatus
 from resolvers.dashboards.aggregates import Dimension, UsageFilter
 from resolvers.dashboards.figure_cache import Aggregator
+from resolvers.listed_rows import (
+    ListedApiToken,
+    ListedAssistant,
+    ListedModel,
+    ListedUser,
+    RowReader,
+    is_sqlite,
+)
 from resolvers.pagination import Ordering, SortKey, decode_cursor, encode_cursor
 
 NEWEST_FIRST = Ordering(
@@ -37,11 +47,94 @@ class RequestFilter:
     end: datetime | None = None  # exclusive, UTC
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """A request's own columns, as the log shows them."""
+
+    id: int
+    external_id: str
+    created_at: datetime
+    status: RequestStatus
+    duration_ms: int
+    input_tokens: int
+    output_tokens: int
+    cost_nanos: int
+    input: str | None
+    output: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A request with what it refers to, read in the same statement."""
+
+    request: LoggedRequest
+    model: ListedModel
+    assistant: ListedAssistant | None
+    api_token: ListedApiToken | None
+    user: ListedUser | None
+
+
 @dataclass(frozen=True)
 class RequestPage:
-    rows: list[Request]
+    rows: list[LogEntry]
     cursors: list[str]
     has_next_page: bool
+
+
+# What a request refers to, joined by id (the export reads the same joins).
+RELATED_JOINS = (
+    "LEFT JOIN assistants a ON a.id = r.assistant_id "
+    "JOIN ai_models m ON m.id = r.model_id "
+    "LEFT JOIN api_tokens t ON t.id = r.api_token_id "
+    "LEFT JOIN users u ON u.id = r.user_id"
+)
+
+
+@dataclass(frozen=True)
+class _EntryReader:
+    request: RowReader[LoggedRequest]
+    model: RowReader[ListedModel]
+    assistant: RowReader[ListedAssistant]
+    api_token: RowReader[ListedApiToken]
+    user: RowReader[ListedUser]
+
+    @property
+    def select(self) -> str:
+        readers = (self.request, self.model, self.assistant, self.api_token, self.user)
+        return ", ".join(reader.select for reader in readers)
+
+    def entries(self, records: list[Any]) -> list[LogEntry]:
+        """The page's entries; each model, assistant, token and user read once."""
+        models: dict[Any, ListedModel] = {}
+        assistants: dict[Any, ListedAssistant] = {}
+        tokens: dict[Any, ListedApiToken] = {}
+        users: dict[Any, ListedUser] = {}
+        entries = []
+        for record in records:
+            model = self.model.shared(record, models)
+            assert model is not None, "requests.model_id always names a model"
+            entries.append(
+                LogEntry(
+                    self.request(record),
+                    model,
+                    self.assistant.shared(record, assistants),
+                    self.api_token.shared(record, tokens),
+                    self.user.shared(record, users),
+                )
+            )
+        return entries
+
+
+@cache
+def _entry_reader(sqlite: bool) -> _EntryReader:
+    return _EntryReader(
+        RowReader(LoggedRequest, "r", sqlite),
+        RowReader(ListedModel, "m", sqlite),
+        RowReader(ListedAssistant, "a", sqlite),
+        RowReader(ListedApiToken, "t", sqlite),
+        RowReader(ListedUser, "u", sqlite),
+    )
 
 
 # Plain columns (no COALESCE), so that the (project_id, dimension, created_at, id) indexes serve.
@@ -69,27 +162,32 @@ def constrain_to(sql: Statement, project_id: int, filters: RequestFilter, table:
 async def request_page(
     project_id: int, filters: RequestFilter, first: int, after: str | None
 ) -> RequestPage:
+    """One statement: the page's ids by the keyset (from the index alone), then their rows
+    with what they refer to."""
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
     connection = Request._meta.db  # the ORM's connection, whatever its name
+    reader = _entry_reader(is_sqlite(connection))
     sql = Statement(connection)
     constrain_to(sql, project_id, filters)
     if position is not None:
         created_at, row_id = position
         sql.where.append(f"(created_at, id) < ({sql.bind(created_at)}, {sql.bind(row_id)})")
-    query = (
+    page_ids = (
         f"SELECT id FROM requests WHERE {' AND '.join(sql.where)} "
         f"ORDER BY created_at DESC, id DESC LIMIT {sql.bind(first + 1)}"
     )
+    query = (
+        f"SELECT {reader.select} FROM ({page_ids}) p JOIN requests r ON r.id = p.id "
+        f"{RELATED_JOINS} ORDER BY r.created_at DESC, r.id DESC"
+    )
     _, found = await connection.execute_query(query, sql.params)
-    ids = [int(row["id"]) for row in found]
-    has_next = len(ids) > first
-    ids = ids[:first]
-    by_id = {row.id: row for row in await Request.filter(id__in=ids)} if ids else {}
-    rows = [by_id[i] for i in ids]
+    entries = reader.entries(list(found[:first]))
     return RequestPage(
-        rows=rows,
-        cursors=[encode_cursor(NEWEST_FIRST, (row.created_at, row.id)) for row in rows],
-        has_next_page=has_next,
+        rows=entries,
+        cursors=[
+            encode_cursor(NEWEST_FIRST, (e.request.created_at, e.request.id)) for e in entries
+        ],
+        has_next_page=len(found) > first,
     )
 
 
@@ -122,8 +220,13 @@ async def request_count(project_id: int, filters: RequestFilter, aggregate: Aggr
     return sum(group.sums.requests for group in groups)
 
 
-async def request_by_id(project_id: int, request_id: int) -> Request:
-    row = await Request.get_or_none(id=request_id, project_id=project_id)
-    if row is None:
+async def request_by_id(project_id: int, request_id: int) -> LogEntry:
+    connection = Request._meta.db
+    reader = _entry_reader(is_sqlite(connection))
+    sql = Statement(connection)
+    where = f"r.id = {sql.bind(request_id)} AND r.project_id = {sql.bind(project_id)}"
+    query = f"SELECT {reader.select} FROM requests r {RELATED_JOINS} WHERE {where}"
+    _, found = await connection.execute_query(query, sql.params)
+    if not found:
         raise NotFound("Request not found.")
-    return row
+    return reader.entries(list(found))[0]

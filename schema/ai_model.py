@@ -2,6 +2,7 @@ import strawberry
 
 from models import AiModel
 from resolvers.arguments import NANOS_PER_USD
+from resolvers.listed_rows import ListedModel
 from schema.context import Info
 
 
@@ -28,7 +29,7 @@ class Model:
         return await info.context.loaders.aliases_by_model_id.load(self.row_id)
 
     @classmethod
-    def from_model(cls, row: AiModel) -> "Model":
+    def from_model(cls, row: AiModel | ListedModel) -> "Model":
         return cls(
             row_id=row.id,
             id=strawberry.ID(str(row.id)),

@@ -3,6 +3,7 @@ from datetime import datetime
 import strawberry
 
 from models import ApiToken as ApiTokenRow
+from resolvers.listed_rows import ListedApiToken
 from schema.instants import as_utc, as_utc_or_none
 
 
@@ -27,7 +28,7 @@ class ApiToken:
     )
 
     @classmethod
-    def from_model(cls, row: ApiTokenRow) -> "ApiToken":
+    def from_model(cls, row: ApiTokenRow | ListedApiToken) -> "ApiToken":
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,

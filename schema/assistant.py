@@ -1,6 +1,7 @@
 import strawberry
 
 from models import Assistant as AssistantRow
+from resolvers.listed_rows import ListedAssistant
 from schema.ai_model import Model
 from schema.context import Info
 from schema.enums import AssistantStatus
@@ -30,7 +31,7 @@ class Assistant:
         return None if row is None else Model.from_model(row)
 
     @classmethod
-    def from_model(cls, row: AssistantRow) -> "Assistant":
+    def from_model(cls, row: AssistantRow | ListedAssistant) -> "Assistant":
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,

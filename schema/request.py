@@ -1,12 +1,13 @@
 """A recorded request, and the request log's connection."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar, overload
 
 import strawberry
 
-from models import Request as RequestRow
 from resolvers.arguments import NANOS_PER_USD
-from resolvers.request_log import LazyRequestPage, request_count
+from resolvers.request_log import LazyRequestPage, LogEntry, request_count
 from schema.ai_model import Model
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
@@ -41,40 +42,22 @@ class Request:
         description="The answer; null when the project does not store content."
     )
     error_message: str | None = strawberry.field(description="Why it failed; null on success.")
-    assistant_id: strawberry.Private[int | None]
-    model_id: strawberry.Private[int]
-    api_token_id: strawberry.Private[int | None]
-    user_id: strawberry.Private[int | None]
-
-    @strawberry.field(description="The assistant that made it; null = a direct API call.")
-    async def assistant(self, info: Info) -> Assistant | None:
-        if self.assistant_id is None:
-            return None
-        row = await info.context.loaders.assistant_by_id.load(self.assistant_id)
-        return None if row is None else Assistant.from_model(row)
-
-    @strawberry.field(description="The model it called.")
-    async def model(self, info: Info) -> Model:
-        row = await info.context.loaders.ai_model_by_id.load(self.model_id)
-        assert row is not None, "requests.model_id is a foreign key"
-        return Model.from_model(row)
-
-    @strawberry.field(description="The API token the gateway was called with; null = none.")
-    async def api_token(self, info: Info) -> ApiToken | None:
-        if self.api_token_id is None:
-            return None
-        row = await info.context.loaders.api_token_by_id.load(self.api_token_id)
-        return None if row is None else ApiToken.from_model(row)
-
-    @strawberry.field(description="The user it was made for; null = nobody.")
-    async def user(self, info: Info) -> User | None:
-        if self.user_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self.user_id)
-        return None if row is None else User.from_model(row)
+    # Read with the request (one statement a page): plain attributes, not one resolver a row.
+    assistant: Assistant | None = strawberry.field(
+        description="The assistant that made it; null = a direct API call."
+    )
+    model: Model = strawberry.field(description="The model it called.")
+    api_token: ApiToken | None = strawberry.field(
+        description="The API token the gateway was called with; null = none."
+    )
+    user: User | None = strawberry.field(description="The user it was made for; null = nobody.")
 
     @classmethod
-    def from_model(cls, row: RequestRow) -> "Request":
+    def from_model(cls, entry: LogEntry, shared: dict[int, Any] | None = None) -> "Request":
+        """``shared``: what the page's requests have converted so far (one Model object for
+        the requests that name the same model)."""
+        seen: dict[int, Any] = {} if shared is None else shared
+        row = entry.request
         return cls(
             id=strawberry.ID(str(row.id)),
             external_id=row.external_id,
@@ -87,11 +70,28 @@ class Request:
             input=row.input,
             output=row.output,
             error_message=row.error_message,
-            assistant_id=row.assistant_id,
-            model_id=row.model_id,
-            api_token_id=row.api_token_id,
-            user_id=row.user_id,
+            assistant=_once(seen, entry.assistant, Assistant.from_model),
+            model=_once(seen, entry.model, Model.from_model),
+            api_token=_once(seen, entry.api_token, ApiToken.from_model),
+            user=_once(seen, entry.user, User.from_model),
         )
+
+
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+@overload
+def _once(seen: dict[int, Any], row: R, convert: Callable[[R], S]) -> S: ...
+@overload
+def _once(seen: dict[int, Any], row: R | None, convert: Callable[[R], S]) -> S | None: ...
+def _once(seen: dict[int, Any], row: R | None, convert: Callable[[R], S]) -> S | None:
+    if row is None:
+        return None
+    converted = seen.get(id(row))
+    if converted is None:
+        converted = seen[id(row)] = convert(row)
+    return converted
 
 
 @strawberry.type(description="One request of a page, with its cursor.")
@@ -110,9 +110,10 @@ class RequestConnection:
     @strawberry.field(description="This page's requests, newest first.")
     async def edges(self) -> list[RequestEdge]:
         page = await self.page.get()
+        shared: dict[int, Any] = {}
         return [
-            RequestEdge(cursor=cursor, node=Request.from_model(row))
-            for row, cursor in zip(page.rows, page.cursors, strict=True)
+            RequestEdge(cursor=cursor, node=Request.from_model(entry, shared))
+            for entry, cursor in zip(page.rows, page.cursors, strict=True)
         ]
 
     @strawberry.field(description="Whether and where the next page starts.")

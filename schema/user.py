@@ -2,6 +2,7 @@ import strawberry
 
 from kernel.principals import UserPrincipal
 from models import User as UserRow
+from resolvers.listed_rows import ListedUser
 
 
 @strawberry.type(
@@ -18,7 +19,7 @@ class User:
     )
 
     @classmethod
-    def from_model(cls, row: UserRow) -> "User":
+    def from_model(cls, row: UserRow | ListedUser) -> "User":
         return cls(
             id=strawberry.ID(str(row.id)),
             email=row.email,

@@ -1,0 +1,130 @@
+"""What the lists (the request log, members, the audit log, API tokens) read, as plain rows.
+
+A page is one SQL statement with the rows it refers to joined in. Building Tortoise objects
+for it cost more than the statement itself (a model instance per row and per related row,
+each timestamp parsed by ``iso8601``), so a list reads into frozen dataclasses instead: a
+``RowReader`` derives the columns to select and each column's conversion from the
+dataclass's fields, for the backend at hand (SQLite hands back text for timestamps and JSON
+and integers for booleans; asyncpg typed values, JSON as text).
+
+The catalog rows below are the related objects of the lists; each list's own row lives with
+its capability (``request_log.LoggedRequest``, ``governance.members.ListedMember``, ...).
+"""
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from types import NoneType, UnionType
+from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from models.enums import AssistantStatus
+
+T = TypeVar("T")
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedUser:
+    id: int
+    email: str
+    name: str
+    is_superuser: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListedModel:
+    id: int
+    name: str
+    provider: str
+    input_price_per_million_nanos: int
+    output_price_per_million_nanos: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAssistant:
+    id: int
+    name: str
+    description: str | None
+    status: AssistantStatus
+    model_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedApiToken:
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _sqlite_instant(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _converter(kind: Any, sqlite: bool) -> Convert | None:
+    """How a present value of ``kind`` comes from the driver; None: as it is."""
+    if kind is datetime:
+        return _sqlite_instant if sqlite else None
+    if kind is bool:
+        return bool if sqlite else None
+    if kind in (int, str, float):
+        return None
+    if get_origin(kind) is None and isinstance(kind, type) and issubclass(kind, Enum):
+        return kind
+    return _json  # lists and dicts: JSON columns
+
+
+def _present_kind(annotation: Any) -> Any:
+    """The type of a field's present values: ``X`` of ``X | None``."""
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = [kind for kind in get_args(annotation) if kind is not NoneType]
+        if len(kinds) == 1:
+            return kinds[0]
+    return annotation
+
+
+class RowReader(Generic[T]):
+    """Reads rows of dataclass ``shape`` from columns ``{alias}.{field}`` selected as
+    ``{alias}_{field}``, so that several readers can share one statement."""
+
+    def __init__(self, shape: type[T], alias: str, sqlite: bool) -> None:
+        self.shape = shape
+        names = [field.name for field in dataclasses.fields(shape)]  # type: ignore[arg-type]
+        hints = get_type_hints(shape)
+        self.select = ", ".join(f"{alias}.{name} AS {alias}_{name}" for name in names)
+        self.key = f"{alias}_id"
+        self._columns = [
+            (f"{alias}_{name}", _converter(_present_kind(hints[name]), sqlite)) for name in names
+        ]
+
+    def __call__(self, record: Mapping[str, Any]) -> T:
+        values = []
+        for column, convert in self._columns:
+            value = record[column]
+            values.append(value if convert is None or value is None else convert(value))
+        return self.shape(*values)
+
+    def shared(self, record: Mapping[str, Any], seen: dict[Any, T]) -> T | None:
+        """The row a record refers to (None when its left join found none), read once per
+        id however many records of a page refer to it."""
+        key = record[self.key]
+        if key is None:
+            return None
+        row = seen.get(key)
+        if row is None:
+            row = seen[key] = self(record)
+        return row
+
+
+def is_sqlite(connection: Any) -> bool:
+    return connection.capabilities.dialect == "sqlite"  # type: ignore[no-any-return]
