@@ -126,5 +126,13 @@ class RowReader(Generic[T]):
         return row
 
 
-def is_sqlite(connection: Any) -> bool:
-    return connection.capabilities.dialect == "sqlite"  # type: ignore[no-any-return]
+_readers: dict[tuple[type, str, bool], RowReader[Any]] = {}
+
+
+def row_reader(shape: type[T], alias: str, connection: Any) -> RowReader[T]:
+    """The reader of ``shape`` as ``alias`` for the connection's backend, made once."""
+    key = (shape, alias, connection.capabilities.dialect == "sqlite")
+    reader = _readers.get(key)
+    if reader is None:
+        reader = _readers[key] = RowReader(shape, alias, key[2])
+    return reader

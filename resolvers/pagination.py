@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from kernel.errors import BadUserInput
+from kernel.raw_sql import Statement
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")
 
 KeyValue = int | str | datetime
 
@@ -42,8 +45,8 @@ class Ordering:
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    rows: list[M]
+class Page(Generic[R]):
+    rows: list[R]
     cursors: list[str]
     has_next_page: bool
     total_count: int
@@ -125,5 +128,61 @@ async def keyset_page(
         rows=rows,
         cursors=[encode_cursor(ordering, key_of(row)) for row in rows],
         has_next_page=has_next,
+        total_count=total,
+    )
+
+
+@dataclass(frozen=True)
+class ListQuery(Generic[R]):
+    """A list read with raw SQL: ``SELECT select FROM source WHERE <constrain>``, sorted by
+    ``key_columns`` (the SQL of the ordering's keys, one direction for all), ``read``
+    turning the page's records into rows and ``key_of`` giving a row's sort key."""
+
+    connection: BaseDBAsyncClient
+    source: str
+    select: str
+    constrain: Callable[[Statement], None]
+    ordering: Ordering
+    key_columns: tuple[str, ...]
+    read: Callable[[list[Any]], list[R]]
+    key_of: Callable[[R], Sequence[KeyValue]]
+
+
+async def sql_keyset_page(query: ListQuery[R], first: int, after: str | None) -> Page[R]:
+    """One page after the cursor and the total count, in one statement (a second one counts
+    when the page is empty)."""
+    position = None if after is None else decode_cursor(query.ordering, after)
+    (descending,) = {key.descending for key in query.ordering.keys}  # a row-value keyset
+    sql = Statement(query.connection)
+    query.constrain(sql)
+    counted = " AND ".join(sql.where)
+    sql.where = []
+    query.constrain(sql)  # bound again: SQLite's placeholders are positional
+    if position is not None:
+        marks = ", ".join(sql.bind(value) for value in position)
+        keys = ", ".join(query.key_columns)
+        sql.where.append(f"({keys}) {'<' if descending else '>'} ({marks})")
+    order = ", ".join(f"{c} {'DESC' if descending else 'ASC'}" for c in query.key_columns)
+    statement = (
+        f"SELECT (SELECT COUNT(*) FROM {query.source} WHERE {counted}) AS total, "
+        f"{query.select} FROM {query.source} WHERE {' AND '.join(sql.where)} "
+        f"ORDER BY {order} LIMIT {sql.bind(first + 1)}"
+    )
+    _, found = await query.connection.execute_query(statement, sql.params)
+    if found:
+        total = int(found[0]["total"])
+    else:
+        sql = Statement(query.connection)
+        query.constrain(sql)
+        _, counts = await query.connection.execute_query(
+            f"SELECT COUNT(*) AS total FROM {query.source} WHERE {' AND '.join(sql.where)}",
+            sql.params,
+        )
+        total = int(counts[0]["total"])
+    rows = query.read(list(found[:first]))
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(query.ordering, query.key_of(row)) for row in rows],
+        has_next_page=len(found) > first,
         total_count=total,
     )

@@ -9,7 +9,6 @@ days and quarter hours, raw rows only at the edges) and shares their cache.
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from kernel.errors import NotFound
@@ -23,7 +22,7 @@ from resolvers.listed_rows import (
     ListedModel,
     ListedUser,
     RowReader,
-    is_sqlite,
+    row_reader,
 )
 from resolvers.pagination import Ordering, SortKey, decode_cursor, encode_cursor
 
@@ -99,6 +98,16 @@ class _EntryReader:
     api_token: RowReader[ListedApiToken]
     user: RowReader[ListedUser]
 
+    @classmethod
+    def of(cls, connection: Any) -> "_EntryReader":
+        return cls(
+            row_reader(LoggedRequest, "r", connection),
+            row_reader(ListedModel, "m", connection),
+            row_reader(ListedAssistant, "a", connection),
+            row_reader(ListedApiToken, "t", connection),
+            row_reader(ListedUser, "u", connection),
+        )
+
     @property
     def select(self) -> str:
         readers = (self.request, self.model, self.assistant, self.api_token, self.user)
@@ -124,17 +133,6 @@ class _EntryReader:
                 )
             )
         return entries
-
-
-@cache
-def _entry_reader(sqlite: bool) -> _EntryReader:
-    return _EntryReader(
-        RowReader(LoggedRequest, "r", sqlite),
-        RowReader(ListedModel, "m", sqlite),
-        RowReader(ListedAssistant, "a", sqlite),
-        RowReader(ListedApiToken, "t", sqlite),
-        RowReader(ListedUser, "u", sqlite),
-    )
 
 
 # Plain columns (no COALESCE), so that the (project_id, dimension, created_at, id) indexes serve.
@@ -166,7 +164,7 @@ async def request_page(
     with what they refer to."""
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
     connection = Request._meta.db  # the ORM's connection, whatever its name
-    reader = _entry_reader(is_sqlite(connection))
+    reader = _EntryReader.of(connection)
     sql = Statement(connection)
     constrain_to(sql, project_id, filters)
     if position is not None:
@@ -222,7 +220,7 @@ async def request_count(project_id: int, filters: RequestFilter, aggregate: Aggr
 
 async def request_by_id(project_id: int, request_id: int) -> LogEntry:
     connection = Request._meta.db
-    reader = _entry_reader(is_sqlite(connection))
+    reader = _EntryReader.of(connection)
     sql = Statement(connection)
     where = f"r.id = {sql.bind(request_id)} AND r.project_id = {sql.bind(project_id)}"
     query = f"SELECT {reader.select} FROM requests r {RELATED_JOINS} WHERE {where}"

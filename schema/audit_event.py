@@ -4,10 +4,8 @@ from typing import cast
 import strawberry
 
 from kernel.errors import BadUserInput
-from models import AuditEvent as AuditEventRow
 from resolvers.arguments import aware_instant, parse_ids
-from resolvers.governance.audit import AuditFilter
-from schema.context import Info
+from resolvers.governance.audit import AuditFilter, ListedAuditEvent
 from schema.instants import as_utc
 from schema.scalars import JSON
 from schema.user import User
@@ -30,24 +28,20 @@ class AuditEvent:
     details: JSON | None = strawberry.field(
         description="The change's particulars (before and after); null = none."
     )
-    actor_id: strawberry.Private[int | None]
-
-    @strawberry.field(description="Who did it; null = the system (e.g. retention).")
-    async def actor(self, info: Info) -> User | None:
-        if self.actor_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self.actor_id)
-        return None if row is None else User.from_model(row)
+    # Read with the event (one statement a page): a plain attribute, not a resolver a row.
+    actor: User | None = strawberry.field(
+        description="Who did it; null = the system (e.g. retention)."
+    )
 
     @classmethod
-    def from_model(cls, row: AuditEventRow) -> "AuditEvent":
+    def from_model(cls, row: ListedAuditEvent) -> "AuditEvent":
         return cls(
             id=strawberry.ID(str(row.id)),
             at=as_utc(row.at),
             action=row.action,
             target=row.target,
             details=cast("JSON | None", row.details),
-            actor_id=row.actor_id,
+            actor=None if row.actor is None else User.from_model(row.actor),
         )
 
 

@@ -3,6 +3,7 @@ from datetime import datetime
 import strawberry
 
 from models import Membership as MembershipRow
+from resolvers.governance.members import ListedMember
 from schema.enums import ProjectRole
 from schema.instants import as_utc
 from schema.user import User
@@ -19,7 +20,7 @@ class Membership:
     created_at: datetime = strawberry.field(description="When they joined the project (UTC).")
 
     @classmethod
-    def from_model(cls, row: MembershipRow) -> "Membership":
+    def from_model(cls, row: MembershipRow | ListedMember) -> "Membership":
         """``row.user`` must have been fetched with the membership."""
         return cls(
             user=User.from_model(row.user),

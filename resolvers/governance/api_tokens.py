@@ -7,10 +7,12 @@ from typing import cast
 from tortoise.transactions import in_transaction
 
 from kernel.errors import BadUserInput, NotFound
+from kernel.raw_sql import Statement
 from kernel.tokens import TokenKind, issue_secret
 from models import ApiToken
 from resolvers.governance.audit import record_event
 from resolvers.governance.projects import project_settings
+from resolvers.listed_rows import ListedApiToken, row_reader
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,17 @@ class NewApiToken:
     secret: str
 
 
-async def list_api_tokens(project_id: int) -> list[ApiToken]:
-    return await ApiToken.filter(project_id=project_id).order_by("-created_at", "-id")
+async def list_api_tokens(project_id: int) -> list[ListedApiToken]:
+    """Newest first, in one statement read into plain rows."""
+    connection = ApiToken._meta.db
+    reader = row_reader(ListedApiToken, "t", connection)
+    sql = Statement(connection)
+    query = (
+        f"SELECT {reader.select} FROM api_tokens t WHERE t.project_id = {sql.bind(project_id)} "
+        "ORDER BY t.created_at DESC, t.id DESC"
+    )
+    _, found = await connection.execute_query(query, sql.params)
+    return [reader(record) for record in found]
 
 
 async def api_token_project_id(token_id: int) -> int | None:

@@ -6,9 +6,11 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from kernel.raw_sql import Statement
 from models import AuditEvent
 from resolvers.data_versions import bump_catalog_version
-from resolvers.pagination import Ordering, Page, SortKey, keyset_page
+from resolvers.listed_rows import ListedUser, row_reader
+from resolvers.pagination import ListQuery, Ordering, Page, SortKey, sql_keyset_page
 
 NEWEST_FIRST = Ordering(
     name="audit", keys=(SortKey("at", datetime, True), SortKey("id", int, True))
@@ -53,19 +55,64 @@ async def record_event(
     return event
 
 
+@dataclass(frozen=True, slots=True)
+class _EventColumns:
+    id: int
+    at: datetime
+    action: str
+    target: str
+    details: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAuditEvent:
+    """An audit event as the log shows it, its actor read in the same statement."""
+
+    id: int
+    at: datetime
+    action: str
+    target: str
+    details: dict[str, Any] | None
+    actor: ListedUser | None
+
+
 async def audit_page(
     project_id: int, first: int, after: str | None, filters: AuditFilter | None = None
-) -> Page[AuditEvent]:
-    queryset = AuditEvent.filter(project_id=project_id)
-    if filters is not None:
-        if filters.actions is not None:
-            queryset = queryset.filter(action__in=filters.actions)
-        if filters.actor_ids is not None:
-            queryset = queryset.filter(actor_id__in=filters.actor_ids)
-        if filters.start is not None:
-            queryset = queryset.filter(at__gte=filters.start)
-        if filters.end is not None:
-            queryset = queryset.filter(at__lt=filters.end)
-    return await keyset_page(
-        queryset, NEWEST_FIRST, lambda event: (event.at, event.id), first, after
+) -> Page[ListedAuditEvent]:
+    connection = AuditEvent._meta.db
+    event = row_reader(_EventColumns, "e", connection)
+    actor = row_reader(ListedUser, "u", connection)
+    chosen = filters or AuditFilter()
+
+    def read(records: list[Any]) -> list[ListedAuditEvent]:
+        actors: dict[Any, ListedUser] = {}
+        events = []
+        for record in records:
+            c = event(record)
+            actor_row = actor.shared(record, actors)
+            events.append(ListedAuditEvent(c.id, c.at, c.action, c.target, c.details, actor_row))
+        return events
+
+    def constrain(sql: Statement) -> None:
+        sql.where.append(f"e.project_id = {sql.bind(project_id)}")
+        listed = {"action": chosen.actions, "actor_id": chosen.actor_ids}
+        sql.constrain(
+            {name: f"e.{name}" for name in listed},
+            {name: values for name, values in listed.items() if values is not None},
+        )
+        if chosen.start is not None:
+            sql.where.append(f"e.at >= {sql.bind(chosen.start)}")
+        if chosen.end is not None:
+            sql.where.append(f"e.at < {sql.bind(chosen.end)}")
+
+    query = ListQuery(
+        connection=connection,
+        source="audit_events e LEFT JOIN users u ON u.id = e.actor_id",
+        select=f"{event.select}, {actor.select}",
+        constrain=constrain,
+        ordering=NEWEST_FIRST,
+        key_columns=("e.at", "e.id"),
+        read=read,
+        key_of=lambda row: (row.at, row.id),
     )
+    return await sql_keyset_page(query, first, after)

@@ -1,25 +1,64 @@
 """Who holds which roles in a project: listing, adding, changing and revoking."""
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from kernel.errors import BadUserInput, NotFound
+from kernel.raw_sql import Statement
 from models import Membership, ProjectRole, User
 from resolvers.governance.audit import record_event
-from resolvers.pagination import Ordering, Page, SortKey, keyset_page
+from resolvers.listed_rows import ListedUser, row_reader
+from resolvers.pagination import ListQuery, Ordering, Page, SortKey, sql_keyset_page
 
 BY_EMAIL = Ordering(name="members", keys=(SortKey("user__email", str), SortKey("user_id", int)))
 ADMIN = ProjectRole.PROJECT_ADMIN.value
 
 
-async def members_page(project_id: int, first: int, after: str | None) -> Page[Membership]:
-    return await keyset_page(
-        Membership.filter(project_id=project_id).select_related("user"),
-        BY_EMAIL,
-        lambda m: (m.user.email, m.user_id),
-        first,
-        after,
+@dataclass(frozen=True, slots=True)
+class _MembershipColumns:
+    roles: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListedMember:
+    """A membership as the members list shows it, its user read in the same statement."""
+
+    user: ListedUser
+    roles: list[str]
+    created_at: datetime
+
+
+async def members_page(project_id: int, first: int, after: str | None) -> Page[ListedMember]:
+    connection = Membership._meta.db
+    membership = row_reader(_MembershipColumns, "m", connection)
+    user = row_reader(ListedUser, "u", connection)
+
+    def read(records: list[Any]) -> list[ListedMember]:
+        members = []
+        for record in records:
+            columns = membership(record)
+            members.append(ListedMember(user(record), columns.roles, columns.created_at))
+        return members
+
+    def constrain(sql: Statement) -> None:
+        sql.where.append(f"m.project_id = {sql.bind(project_id)}")
+
+    query = ListQuery(
+        connection=connection,
+        source="memberships m JOIN users u ON u.id = m.user_id",
+        select=f"{membership.select}, {user.select}",
+        constrain=constrain,
+        ordering=BY_EMAIL,
+        key_columns=("u.email", "u.id"),
+        read=read,
+        key_of=lambda member: (member.user.email, member.user.id),
     )
+    return await sql_keyset_page(query, first, after)
 
 
 async def add_member(*, actor_id: int, project_id: int, email: str, roles: list[str]) -> Membership:
