@@ -7,13 +7,14 @@ each timestamp parsed by ``iso8601``), so a list reads into frozen dataclasses i
 dataclass's fields, for the backend at hand (SQLite hands back text for timestamps and JSON
 and integers for booleans; asyncpg typed values, JSON as text).
 
-The catalog rows below are the related objects of the lists; each list's own row lives with
-its capability (``request_log.LoggedRequest``, ``governance.members.ListedMember``, ...).
+The catalog rows below are the related objects of the lists (and the project every page
+hangs from); each list's own row lives with its capability (``request_log.LoggedRequest``,
+``governance.members.ListedMember``, ...).
 """
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -24,6 +25,14 @@ from models.enums import AssistantStatus
 
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedProject:
+    id: int
+    name: str
+    description: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,30 +103,37 @@ def _present_kind(annotation: Any) -> Any:
 
 
 class RowReader(Generic[T]):
-    """Reads rows of dataclass ``shape`` from columns ``{alias}.{field}`` selected as
-    ``{alias}_{field}``, so that several readers can share one statement."""
+    """Reads rows of dataclass ``shape`` from the columns ``{alias}.{field}``, selected in the
+    dataclass's order from position ``offset`` of a statement's records, so that several
+    readers share one statement. Records are read by position: sqlite3.Row finds a column by
+    name comparing every name before it."""
 
-    def __init__(self, shape: type[T], alias: str, sqlite: bool) -> None:
+    def __init__(self, shape: type[T], alias: str, sqlite: bool, offset: int) -> None:
         self.shape = shape
         names = [field.name for field in dataclasses.fields(shape)]  # type: ignore[arg-type]
         hints = get_type_hints(shape)
-        self.select = ", ".join(f"{alias}.{name} AS {alias}_{name}" for name in names)
-        self.key = f"{alias}_id"
-        self._columns = [
-            (f"{alias}_{name}", _converter(_present_kind(hints[name]), sqlite)) for name in names
-        ]
+        self.select = ", ".join(f"{alias}.{name}" for name in names)
+        self.end = offset + len(names)
+        self._offset = offset
+        self._key = offset + names.index("id") if "id" in names else None
+        converters = [_converter(_present_kind(hints[name]), sqlite) for name in names]
+        self._converted = [(i, c) for i, c in enumerate(converters) if c is not None]
 
-    def __call__(self, record: Mapping[str, Any]) -> T:
-        values = []
-        for column, convert in self._columns:
-            value = record[column]
-            values.append(value if convert is None or value is None else convert(value))
+    def __call__(self, record: Any) -> T:  # a driver's record: sqlite3.Row, asyncpg.Record
+        values = record[self._offset : self.end]
+        if self._converted:
+            values = list(values)
+            for index, convert in self._converted:
+                value = values[index]
+                if value is not None:
+                    values[index] = convert(value)
         return self.shape(*values)
 
-    def shared(self, record: Mapping[str, Any], seen: dict[Any, T]) -> T | None:
-        """The row a record refers to (None when its left join found none), read once per
-        id however many records of a page refer to it."""
-        key = record[self.key]
+    def shared(self, record: Any, seen: dict[Any, T]) -> T | None:
+        """The row a record refers to by its ``id`` (None when its left join found none),
+        read once however many records of a page refer to it."""
+        assert self._key is not None, "shared rows have an id"
+        key = record[self._key]
         if key is None:
             return None
         row = seen.get(key)
@@ -126,13 +142,14 @@ class RowReader(Generic[T]):
         return row
 
 
-_readers: dict[tuple[type, str, bool], RowReader[Any]] = {}
+_readers: dict[tuple[type, str, bool, int], RowReader[Any]] = {}
 
 
-def row_reader(shape: type[T], alias: str, connection: Any) -> RowReader[T]:
-    """The reader of ``shape`` as ``alias`` for the connection's backend, made once."""
-    key = (shape, alias, connection.capabilities.dialect == "sqlite")
+def row_reader(shape: type[T], alias: str, connection: Any, offset: int = 0) -> RowReader[T]:
+    """The reader of ``shape`` as ``alias`` from column ``offset`` on, for the connection's
+    backend, made once."""
+    key = (shape, alias, connection.capabilities.dialect == "sqlite", offset)
     reader = _readers.get(key)
     if reader is None:
-        reader = _readers[key] = RowReader(shape, alias, key[2])
+        reader = _readers[key] = RowReader(shape, alias, key[2], offset)
     return reader

@@ -1,13 +1,13 @@
 """Per-request DataLoaders, so that a list of N rows costs one query per related kind."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from models import AiModel, AiModelAlias, Assistant, Project, User
+from models import AiModel, AiModelAlias, Assistant, User
 
 M = TypeVar("M", bound=Model)
 
@@ -30,16 +30,22 @@ def _aliases_loader() -> DataLoader[int, list[str]]:
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    """Made anew for every request: a loader's memory must not outlive the request."""
+    """Made anew for every request: a loader's memory must not outlive the request. Each
+    loader is made when first used (most requests use none)."""
 
-    user_by_id: DataLoader[int, User | None] = field(default_factory=lambda: _loader(User))
-    project_by_id: DataLoader[int, Project | None] = field(default_factory=lambda: _loader(Project))
-    ai_model_by_id: DataLoader[int, AiModel | None] = field(
-        default_factory=lambda: _loader(AiModel)
-    )
-    aliases_by_model_id: DataLoader[int, list[str]] = field(default_factory=_aliases_loader)
-    assistant_by_id: DataLoader[int, Assistant | None] = field(
-        default_factory=lambda: _loader(Assistant)
-    )
+    @cached_property
+    def user_by_id(self) -> DataLoader[int, User | None]:
+        return _loader(User)
+
+    @cached_property
+    def ai_model_by_id(self) -> DataLoader[int, AiModel | None]:
+        return _loader(AiModel)
+
+    @cached_property
+    def aliases_by_model_id(self) -> DataLoader[int, list[str]]:
+        return _aliases_loader()
+
+    @cached_property
+    def assistant_by_id(self) -> DataLoader[int, Assistant | None]:
+        return _loader(Assistant)

@@ -52,9 +52,14 @@ class Page(Generic[R]):
     total_count: int
 
 
+# One encoder for every cursor: json.dumps with separators builds a new one each call, which
+# costs more than encoding a cursor (a page encodes fifty).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_cursor(ordering: Ordering, values: Sequence[KeyValue]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps([ordering.name, *plain], separators=(",", ":")).encode()
+    raw = _COMPACT.encode([ordering.name, *plain]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -136,7 +141,8 @@ async def keyset_page(
 class ListQuery(Generic[R]):
     """A list read with raw SQL: ``SELECT select FROM source WHERE <constrain>``, sorted by
     ``key_columns`` (the SQL of the ordering's keys, one direction for all), ``read``
-    turning the page's records into rows and ``key_of`` giving a row's sort key."""
+    turning the page's records into rows (``select`` starts at their second column, after
+    the total count) and ``key_of`` giving a row's sort key."""
 
     connection: BaseDBAsyncClient
     source: str
@@ -166,11 +172,11 @@ async def sql_keyset_page(query: ListQuery[R], first: int, after: str | None) ->
     statement = (
         f"SELECT (SELECT COUNT(*) FROM {query.source} WHERE {counted}) AS total, "
         f"{query.select} FROM {query.source} WHERE {' AND '.join(sql.where)} "
-        f"ORDER BY {order} LIMIT {sql.bind(first + 1)}"
+        f"ORDER BY {order} LIMIT {int(first) + 1}"  # written: one generic plan (request_log)
     )
     _, found = await query.connection.execute_query(statement, sql.params)
     if found:
-        total = int(found[0]["total"])
+        total = int(found[0][0])
     else:
         sql = Statement(query.connection)
         query.constrain(sql)
@@ -178,7 +184,7 @@ async def sql_keyset_page(query: ListQuery[R], first: int, after: str | None) ->
             f"SELECT COUNT(*) AS total FROM {query.source} WHERE {' AND '.join(sql.where)}",
             sql.params,
         )
-        total = int(counts[0]["total"])
+        total = int(counts[0][0])
     rows = query.read(list(found[:first]))
     return Page(
         rows=rows,

@@ -100,12 +100,16 @@ class _EntryReader:
 
     @classmethod
     def of(cls, connection: Any) -> "_EntryReader":
+        request = row_reader(LoggedRequest, "r", connection)
+        model = row_reader(ListedModel, "m", connection, request.end)
+        assistant = row_reader(ListedAssistant, "a", connection, model.end)
+        api_token = row_reader(ListedApiToken, "t", connection, assistant.end)
         return cls(
-            row_reader(LoggedRequest, "r", connection),
-            row_reader(ListedModel, "m", connection),
-            row_reader(ListedAssistant, "a", connection),
-            row_reader(ListedApiToken, "t", connection),
-            row_reader(ListedUser, "u", connection),
+            request,
+            model,
+            assistant,
+            api_token,
+            row_reader(ListedUser, "u", connection, api_token.end),
         )
 
     @property
@@ -172,7 +176,10 @@ async def request_page(
         sql.where.append(f"(created_at, id) < ({sql.bind(created_at)}, {sql.bind(row_id)})")
     page_ids = (
         f"SELECT id FROM requests WHERE {' AND '.join(sql.where)} "
-        f"ORDER BY created_at DESC, id DESC LIMIT {sql.bind(first + 1)}"
+        # The size is written, not bound: PostgreSQL then keeps one generic plan of the
+        # statement (with LIMIT a parameter, its generic plan is a scan of the project, and
+        # it plans the six-table join afresh every time instead, ~2 ms).
+        f"ORDER BY created_at DESC, id DESC LIMIT {int(first) + 1}"
     )
     query = (
         f"SELECT {reader.select} FROM ({page_ids}) p JOIN requests r ON r.id = p.id "

@@ -105,9 +105,23 @@ def _list(item: Complete, item_non_null: bool) -> Complete:
     return complete
 
 
+class _NoValue:
+    """The type of no value: what passes unchanged where no type does."""
+
+
+def _passing(value_type: Any) -> type:
+    """The Python type whose values a leaf answers unchanged (checked inline, before calling
+    the field's completion): ``str`` for String and ID, ``bool`` for Boolean."""
+    if value_type is GraphQLString or value_type is GraphQLID:
+        return str
+    if value_type is GraphQLBoolean:
+        return bool
+    return _NoValue
+
+
 # Per field of a compiled object: response key, attribute (None: __typename, whose value is
-# the last item), whether it is non-null, and how its value completes.
-FieldPlan = tuple[str, str | None, bool, Any]
+# the last item), whether it is non-null, the type passing unchanged, how a value completes.
+FieldPlan = tuple[str, str | None, bool, type, Any]
 
 
 def _object(fields: list[FieldPlan]) -> Complete:
@@ -115,7 +129,7 @@ def _object(fields: list[FieldPlan]) -> Complete:
 
     def complete(source: Any) -> dict[str, Any]:
         completed: dict[str, Any] = {}
-        for key, attribute, non_null, complete_value in plan:
+        for key, attribute, non_null, passing, complete_value in plan:
             if attribute is None:
                 completed[key] = complete_value
                 continue
@@ -124,6 +138,8 @@ def _object(fields: list[FieldPlan]) -> Complete:
                 if non_null:
                     raise Declined
                 completed[key] = None
+            elif type(value) is passing:
+                completed[key] = value
             else:
                 completed[key] = complete_value(value)
         return completed
@@ -216,7 +232,7 @@ class PlainSelectionExecutor(StrawberryGraphQLCoreExecutionContext):
         node = details[0].node
         name = node.name.value
         if name == "__typename":
-            return (key, None, True, object_type.name)
+            return (key, None, True, _NoValue, object_type.name)
         field = object_type.fields.get(name)
         if field is None or node.arguments or not getattr(field.resolve, "_is_default", False):
             return None
@@ -224,10 +240,11 @@ class PlainSelectionExecutor(StrawberryGraphQLCoreExecutionContext):
         if definition is None or definition.default_resolver is not getattr:
             return None
         non_null = isinstance(field.type, GraphQLNonNull)
-        complete = self._value_plan(field.type.of_type if non_null else field.type, details)
+        value_type = field.type.of_type if non_null else field.type
+        complete = self._value_plan(value_type, details)
         if complete is None:
             return None
-        return (key, definition.python_name, non_null, complete)
+        return (key, definition.python_name, non_null, _passing(value_type), complete)
 
     def _value_plan(self, value_type: Any, details: FieldDetailsList) -> Complete | None:
         """How a present value of a nullable type completes, if plainly."""

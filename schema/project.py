@@ -18,6 +18,7 @@ from resolvers.governance.assistants import list_assistants
 from resolvers.governance.audit import audit_page
 from resolvers.governance.members import members_page
 from resolvers.governance.projects import project_settings
+from resolvers.listed_rows import ListedProject
 from resolvers.request_log import LazyRequestPage, request_by_id
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
@@ -52,7 +53,7 @@ class Project:
     row_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, row: ProjectRow) -> "Project":
+    def from_model(cls, row: ProjectRow | ListedProject) -> "Project":
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,

@@ -80,8 +80,8 @@ async def audit_page(
     project_id: int, first: int, after: str | None, filters: AuditFilter | None = None
 ) -> Page[ListedAuditEvent]:
     connection = AuditEvent._meta.db
-    event = row_reader(_EventColumns, "e", connection)
-    actor = row_reader(ListedUser, "u", connection)
+    event = row_reader(_EventColumns, "e", connection, 1)  # after the total
+    actor = row_reader(ListedUser, "u", connection, event.end)
     chosen = filters or AuditFilter()
 
     def read(records: list[Any]) -> list[ListedAuditEvent]:

@@ -35,8 +35,8 @@ class ListedMember:
 
 async def members_page(project_id: int, first: int, after: str | None) -> Page[ListedMember]:
     connection = Membership._meta.db
-    membership = row_reader(_MembershipColumns, "m", connection)
-    user = row_reader(ListedUser, "u", connection)
+    membership = row_reader(_MembershipColumns, "m", connection, 1)  # after the total
+    user = row_reader(ListedUser, "u", connection, membership.end)
 
     def read(records: list[Any]) -> list[ListedMember]:
         members = []

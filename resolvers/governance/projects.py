@@ -4,19 +4,26 @@ from tortoise.transactions import in_transaction
 
 from kernel.authorization import Authorizer
 from kernel.errors import NotFound
+from kernel.raw_sql import Statement
 from models import Project, ProjectSettings
 from resolvers.governance.audit import record_event
+from resolvers.listed_rows import ListedProject, row_reader
 from resolvers.pagination import Ordering, Page, SortKey, keyset_page
 
 BY_NAME = Ordering(name="projects", keys=(SortKey("name", str), SortKey("id", int)))
 
 
-async def project_by_id(project_id: int) -> Project:
-    """The project, once the caller has been allowed to read it."""
-    project = await Project.get_or_none(id=project_id)
-    if project is None:
+async def project_by_id(project_id: int) -> ListedProject:
+    """The project, once the caller has been allowed to read it (every project-scoped query
+    starts here: one plain statement)."""
+    connection = Project._meta.db
+    reader = row_reader(ListedProject, "p", connection)
+    sql = Statement(connection)
+    query = f"SELECT {reader.select} FROM projects p WHERE p.id = {sql.bind(project_id)}"
+    _, found = await connection.execute_query(query, sql.params)
+    if not found:
         raise NotFound("Project not found.")
-    return project
+    return reader(found[0])
 
 
 async def project_exists(project_id: int) -> bool:
