@@ -81,41 +81,46 @@ class RequestPage:
     has_next_page: bool
 
 
-# What a request refers to, joined by id (the export reads the same joins).
-RELATED_JOINS = (
-    "LEFT JOIN assistants a ON a.id = r.assistant_id "
-    "JOIN ai_models m ON m.id = r.model_id "
-    "LEFT JOIN api_tokens t ON t.id = r.api_token_id "
-    "LEFT JOIN users u ON u.id = r.user_id"
-)
-
-
 @dataclass(frozen=True)
+class Relations:
+    """What a read of requests joins besides their model and assistant (always read: the log
+    shows them): the token and the user only when the client asks for them."""
+
+    api_token: bool = True
+    user: bool = True
+
+
+# What a request refers to, joined by id, by alias (the export reads all of them).
+_JOINS = {
+    "a": "LEFT JOIN assistants a ON a.id = r.assistant_id",
+    "m": "JOIN ai_models m ON m.id = r.model_id",
+    "t": "LEFT JOIN api_tokens t ON t.id = r.api_token_id",
+    "u": "LEFT JOIN users u ON u.id = r.user_id",
+}
+RELATED_JOINS = " ".join(_JOINS.values())
+
+
 class _EntryReader:
-    request: RowReader[LoggedRequest]
-    model: RowReader[ListedModel]
-    assistant: RowReader[ListedAssistant]
-    api_token: RowReader[ListedApiToken]
-    user: RowReader[ListedUser]
+    """The columns of a request and of what it refers to, and how records become entries."""
 
-    @classmethod
-    def of(cls, connection: Any) -> "_EntryReader":
-        request = row_reader(LoggedRequest, "r", connection)
-        model = row_reader(ListedModel, "m", connection, request.end)
-        assistant = row_reader(ListedAssistant, "a", connection, model.end)
-        api_token = row_reader(ListedApiToken, "t", connection, assistant.end)
-        return cls(
-            request,
-            model,
-            assistant,
-            api_token,
-            row_reader(ListedUser, "u", connection, api_token.end),
-        )
-
-    @property
-    def select(self) -> str:
+    def __init__(self, connection: Any, relations: Relations) -> None:
+        self.request = row_reader(LoggedRequest, "r", connection)
+        self.model = row_reader(ListedModel, "m", connection, self.request.end)
+        self.assistant = row_reader(ListedAssistant, "a", connection, self.model.end)
+        end = self.assistant.end
+        joined = {"a", "m"}
+        self.api_token: RowReader[ListedApiToken] | None = None
+        self.user: RowReader[ListedUser] | None = None
+        if relations.api_token:
+            self.api_token = row_reader(ListedApiToken, "t", connection, end)
+            end = self.api_token.end
+            joined.add("t")
+        if relations.user:
+            self.user = row_reader(ListedUser, "u", connection, end)
+            joined.add("u")
         readers = (self.request, self.model, self.assistant, self.api_token, self.user)
-        return ", ".join(reader.select for reader in readers)
+        self.select = ", ".join(reader.select for reader in readers if reader is not None)
+        self.joins = " ".join(join for alias, join in _JOINS.items() if alias in joined)
 
     def entries(self, records: list[Any]) -> list[LogEntry]:
         """The page's entries; each model, assistant, token and user read once."""
@@ -123,6 +128,7 @@ class _EntryReader:
         assistants: dict[Any, ListedAssistant] = {}
         tokens: dict[Any, ListedApiToken] = {}
         users: dict[Any, ListedUser] = {}
+        token, user = self.api_token, self.user
         entries = []
         for record in records:
             model = self.model.shared(record, models)
@@ -132,11 +138,22 @@ class _EntryReader:
                     self.request(record),
                     model,
                     self.assistant.shared(record, assistants),
-                    self.api_token.shared(record, tokens),
-                    self.user.shared(record, users),
+                    None if token is None else token.shared(record, tokens),
+                    None if user is None else user.shared(record, users),
                 )
             )
         return entries
+
+
+_entry_readers: dict[tuple[str, Relations], _EntryReader] = {}
+
+
+def _entry_reader(connection: Any, relations: Relations) -> _EntryReader:
+    key = (connection.capabilities.dialect, relations)
+    reader = _entry_readers.get(key)
+    if reader is None:
+        reader = _entry_readers[key] = _EntryReader(connection, relations)
+    return reader
 
 
 # Plain columns (no COALESCE), so that the (project_id, dimension, created_at, id) indexes serve.
@@ -162,13 +179,17 @@ def constrain_to(sql: Statement, project_id: int, filters: RequestFilter, table:
 
 
 async def request_page(
-    project_id: int, filters: RequestFilter, first: int, after: str | None
+    project_id: int,
+    filters: RequestFilter,
+    first: int,
+    after: str | None,
+    relations: Relations = Relations(),
 ) -> RequestPage:
     """One statement: the page's ids by the keyset (from the index alone), then their rows
-    with what they refer to."""
+    with what they refer to. A token or user not in ``relations`` is left None."""
     position = None if after is None else decode_cursor(NEWEST_FIRST, after)
     connection = Request._meta.db  # the ORM's connection, whatever its name
-    reader = _EntryReader.of(connection)
+    reader = _entry_reader(connection, relations)
     sql = Statement(connection)
     constrain_to(sql, project_id, filters)
     if position is not None:
@@ -183,7 +204,7 @@ async def request_page(
     )
     query = (
         f"SELECT {reader.select} FROM ({page_ids}) p JOIN requests r ON r.id = p.id "
-        f"{RELATED_JOINS} ORDER BY r.created_at DESC, r.id DESC"
+        f"{reader.joins} ORDER BY r.created_at DESC, r.id DESC"
     )
     _, found = await connection.execute_query(query, sql.params)
     entries = reader.entries(list(found[:first]))
@@ -200,13 +221,20 @@ class LazyRequestPage:
     """A page of the request log, read when a field first needs it and then shared: a client
     that selects only ``totalCount`` (a counter, a badge) never pays for the page."""
 
-    def __init__(self, project_id: int, filters: RequestFilter, first: int, after: str | None):
+    def __init__(
+        self,
+        project_id: int,
+        filters: RequestFilter,
+        first: int,
+        after: str | None,
+        relations: Relations,
+    ):
         if after is not None:
             # Now rather than when read: a bad cursor is BAD_USER_INPUT whatever is selected.
             decode_cursor(NEWEST_FIRST, after)
         self.project_id = project_id
         self.filters = filters
-        self._arguments = (first, after)
+        self._arguments = (first, after, relations)
         self._page: asyncio.Future[RequestPage] | None = None
 
     async def get(self) -> RequestPage:
@@ -227,7 +255,7 @@ async def request_count(project_id: int, filters: RequestFilter, aggregate: Aggr
 
 async def request_by_id(project_id: int, request_id: int) -> LogEntry:
     connection = Request._meta.db
-    reader = _EntryReader.of(connection)
+    reader = _entry_reader(connection, Relations())
     sql = Statement(connection)
     where = f"r.id = {sql.bind(request_id)} AND r.project_id = {sql.bind(project_id)}"
     query = f"SELECT {reader.select} FROM requests r {RELATED_JOINS} WHERE {where}"

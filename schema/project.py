@@ -19,7 +19,7 @@ from resolvers.governance.audit import audit_page
 from resolvers.governance.members import members_page
 from resolvers.governance.projects import project_settings
 from resolvers.listed_rows import ListedProject
-from resolvers.request_log import LazyRequestPage, request_by_id
+from resolvers.request_log import LazyRequestPage, Relations, request_by_id
 from schema.api_token import ApiToken
 from schema.assistant import Assistant
 from schema.audit_event import AuditEvent, AuditLogFilter
@@ -34,6 +34,7 @@ from schema.permissions import project
 from schema.project_settings import ProjectSettings
 from schema.request import Request, RequestConnection
 from schema.request_filter import RequestFilterInput
+from schema.selections import selected_below
 from schema.usage import ProjectUsage, TokenUsage
 from schema.user_activity import UserActivity
 from schema.webhook_delivery import WebhookDelivery, WebhookDeliveryStatus
@@ -119,6 +120,7 @@ class Project:
     )
     async def requests(
         self,
+        info: Info,
         filter: Annotated[
             RequestFilterInput | None,
             strawberry.argument(description="Only the requests matching every field given."),
@@ -127,8 +129,10 @@ class Project:
         after: PageAfter = None,
     ) -> RequestConnection:
         filters = (filter or RequestFilterInput()).validated()
+        node = selected_below(info, "edges", "node")
+        relations = Relations(api_token="apiToken" in node, user="user" in node)
         return RequestConnection(
-            page=LazyRequestPage(self.row_id, filters, page_size(first), after)
+            page=LazyRequestPage(self.row_id, filters, page_size(first), after, relations)
         )
 
     @strawberry.field(

@@ -220,3 +220,68 @@ async def test_a_dashboard_from_the_cache_costs_the_authentication_and_one_versi
     assert first["project"]["usage"]["totalRequests"] == 1
     assert_statements(sent, [AUTHENTICATION["personal"], VERSION_READ])
     assert len(computed) > len(sent)
+
+
+# -- the lists --------------------------------------------------------------------------------
+
+PROJECT_READ = r"SELECT p\.id, .* FROM projects p WHERE"
+LIST_PAGES = {
+    "requests": (
+        """query($p: ID!) { project(id: $p) { requests(first: 50) { edges { cursor node {
+          id createdAt cost model { name } assistant { name } apiToken { name } user { email }
+        } } pageInfo { endCursor hasNextPage } } } }""",
+        r"SELECT r\.id, .* FROM \(SELECT id FROM requests WHERE .*\) p JOIN requests r",
+    ),
+    "members": (
+        """query($p: ID!) { project(id: $p) { members(first: 50) { totalCount
+          edges { cursor node { user { email } roles } } pageInfo { hasNextPage } } } }""",
+        r"SELECT \(SELECT COUNT\(\*\) FROM memberships m JOIN users u",
+    ),
+    "auditLog": (
+        """query($p: ID!) { project(id: $p) { auditLog(first: 50) { totalCount
+          edges { cursor node { action actor { email } } } pageInfo { hasNextPage } } } }""",
+        r"SELECT \(SELECT COUNT\(\*\) FROM audit_events e LEFT JOIN users u",
+    ),
+    "apiTokens": (
+        "query($p: ID!) { project(id: $p) { apiTokens { name prefix lastUsedAt } } }",
+        r"SELECT t\.id, .* FROM api_tokens t WHERE",
+    ),
+}
+
+
+@pytest.mark.parametrize("page", sorted(LIST_PAGES))
+async def test_a_list_page_is_one_statement_after_the_authentication_and_the_project(
+    app: InProcess, page: str
+) -> None:
+    # given: a project with several of everything each list refers to
+    project = await make_project()
+    models = [await make_model() for _ in range(2)]
+    assistants = [await make_assistant(project, model=model) for model in models]
+    admin, token = await make_user()
+    await grant(admin, project, ProjectRole.PROJECT_ADMIN)
+    for index in range(4):
+        member, _ = await make_user()
+        await grant(member, project, ProjectRole.PROJECT_MEMBER)
+        api_token, _ = await make_api_token(project)
+        await make_request(
+            project, models[index % 2], assistant_id=str(assistants[index % 2].id),
+            api_token_id=str(api_token.id), user_id=str(member.id),
+        )  # fmt: skip
+        await app.api(
+            "mutation($p: ID!, $u: ID!) { setMemberRoles(projectId: $p, userId: $u, "
+            "roles: [PROJECT_ADMIN]) { createdAt } }",
+            {"p": str(project.id), "u": str(member.id)},
+            token,
+        )
+    document, pattern = LIST_PAGES[page]
+    variables = {"p": str(project.id)}
+    (await app.api(document, variables, token)).ok()
+
+    # when
+    with app.statements.counting() as sent:
+        answer = (await app.api(document, variables, token)).ok()
+
+    # then: whatever each row refers to, one statement read the page
+    listed = answer["project"][page]
+    assert len(listed if page == "apiTokens" else listed["edges"]) >= 4
+    assert_statements(sent, [AUTHENTICATION["personal"], PROJECT_READ, pattern])

@@ -444,6 +444,72 @@ async def test_the_unfiltered_log_shows_every_request_as_recorded(dataset: Datas
     assert nodes == [shown(row) for row in newest_first]
 
 
+# The token and the user are read only when a document selects them: through fragments,
+# inline fragments, aliases and fields under @include, as well as directly.
+RELATIONS_SELECTED = {
+    "directly": "apiToken { id } user { id }",
+    "in a fragment": "...Who",
+    "in an inline fragment": "... on Request { apiToken { id } ... on Request { user { id } } }",
+    "under aliases and @include": "t: apiToken @include(if: $yes) { id } u: user { id }",
+}
+
+
+@pytest.mark.parametrize("how", sorted(RELATIONS_SELECTED))
+async def test_a_page_reads_the_token_and_user_however_they_are_selected(
+    dataset: Dataset, how: str
+) -> None:
+    # given
+    selection = RELATIONS_SELECTED[how]
+    declared = ", $yes: Boolean!" if "$yes" in selection else ""
+    document = (
+        f"query($p: ID!{declared}) {{ project(id: $p) {{ requests(first: 100) {{ "
+        f"edges {{ node {{ id {selection} }} }} }} }} }}"
+        + (
+            "fragment Who on Request { apiToken { id } user { id } }"
+            if "...Who" in selection
+            else ""
+        )
+    )
+
+    # when
+    variables: dict[str, Any] = {"p": str(dataset.project.id)}
+    if declared:
+        variables["yes"] = True
+    response = await dataset.api(document, variables, dataset.viewer_token)
+
+    # then
+    nodes = [edge["node"] for edge in response.ok()["project"]["requests"]["edges"]]
+    sent = {row.id: row for row in dataset.sent}
+    for node in nodes:
+        row = sent[int(node["id"])]
+        token = node.get("apiToken", node.get("t"))
+        user = node.get("user", node.get("u"))
+        assert token == {"id": str(row.api_token_id)}
+        assert user == (None if row.user_id is None else {"id": str(row.user_id)})
+
+
+async def test_a_page_without_token_or_user_answers_the_rest_alike(dataset: Dataset) -> None:
+    # given: the same page with and without the token and the user
+    fields = "id createdAt model { id } assistant { id }"
+    documents = [
+        f"query($p: ID!) {{ project(id: $p) {{ requests(first: 100) {{ "
+        f"edges {{ cursor node {{ {fields}{extra} }} }} }} }} }}"
+        for extra in ("", " apiToken { id } user { id }")
+    ]
+    variables = {"p": str(dataset.project.id)}
+
+    # when
+    without, with_both = [
+        (await dataset.api(document, variables, dataset.viewer_token)).ok()
+        for document in documents
+    ]
+
+    # then
+    for edge in with_both["project"]["requests"]["edges"]:
+        del edge["node"]["apiToken"], edge["node"]["user"]
+    assert without == with_both
+
+
 async def test_total_count_counts_every_match_not_just_the_page(dataset: Dataset) -> None:
     # when
     response = await read_page(
