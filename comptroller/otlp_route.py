@@ -41,6 +41,7 @@ from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode
 from resolvers.ingestion.named_records import Refusal, record_named
 from resolvers.ingestion.otlp_spans import records_of_export
+from resolvers.ingestion.otlp_view import ExportView, parse_export, view_of
 
 logger = logging.getLogger("comptroller.otlp")
 
@@ -129,16 +130,14 @@ def explained(refused: list[Refusal]) -> str:
     return f"{len(refused)} span(s) not recorded: {shown}{rest}"
 
 
-def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:
-    export = ExportTraceServiceRequest()
+def decode_protobuf(body: bytes) -> ExportView:
     try:
-        export.ParseFromString(body)
+        return parse_export(body)
     except DecodeError as error:
         raise UndecodableBody(f"not an ExportTraceServiceRequest in protobuf ({error})") from None
-    return export
 
 
-def decode_json(body: bytes) -> ExportTraceServiceRequest:
+def decode_json(body: bytes) -> ExportView:
     """OTLP JSON: protobuf's JSON mapping with lowerCamelCase keys, but hex trace and span
     ids (protobuf's mapping says base64: both are read), int64 as strings or numbers, enums
     as integers, unknown fields ignored."""
@@ -163,7 +162,7 @@ def decode_json(body: bytes) -> ExportTraceServiceRequest:
         json_format.ParseDict(document, export, ignore_unknown_fields=True)
     except json_format.ParseError as error:
         raise UndecodableBody(f"not an OTLP JSON traces export ({error})") from None
-    return export
+    return view_of(export)
 
 
 def _list(parent: object, *keys: str) -> list[Any]:

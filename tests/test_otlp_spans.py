@@ -14,6 +14,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from models import RequestStatus
 from resolvers.ingestion.named_records import UNRESOLVED, NamedRecord, Refusal
 from resolvers.ingestion.otlp_spans import records_of_export
+from resolvers.ingestion.otlp_view import view_of
 from resolvers.ingestion.validation import CONTENT_MAX_LENGTH
 
 START_NS = 1_763_000_000_123_456_789
@@ -93,7 +94,7 @@ def export(*spans: Span, service: object = "gateway") -> ExportTraceServiceReque
 
 
 def records(*spans: Span, service: object = "gateway") -> list[NamedRecord | Refusal]:
-    return records_of_export(export(*spans, service=service))
+    return records_of_export(view_of(export(*spans, service=service)))
 
 
 def only(*spans: Span, service: object = "gateway") -> NamedRecord:
@@ -367,7 +368,7 @@ def test_agents_are_found_within_their_resource_only() -> None:
         ]
     )
 
-    [found] = records_of_export(request)
+    [found] = records_of_export(view_of(request))
 
     assert isinstance(found, NamedRecord)
     assert found.assistants == ("other",)
@@ -381,7 +382,19 @@ def test_refusals_and_records_are_numbered_across_resources() -> None:
         ]
     )
 
-    found = records_of_export(request)
+    found = records_of_export(view_of(request))
 
     assert isinstance(found[1], Refusal)
     assert found[1].index == 1
+
+
+def test_an_operation_that_is_not_text_names_no_model_call() -> None:
+    # given: operation names as an array and as a number (an unhashable value once broke
+    # the reader: a 500 for the whole export)
+    found = records(
+        span(1, chat(more={"gen_ai.operation.name": ["chat"]})),
+        span(2, chat(more={"gen_ai.operation.name": 7})),
+        span(3, chat(more={"gen_ai.operation.name": 7, "openinference.span.kind": "LLM"})),
+    )
+
+    assert [each.record.external_id[-1] for each in found if isinstance(each, NamedRecord)] == ["3"]

@@ -8,16 +8,17 @@ still names the assistant of the calls beneath them).
 
 Each field is the first attribute present of its list below; ids are hex, times integer
 nanoseconds. The span's ``externalId`` is ``otel:{traceId}:{spanId}``, so an exporter's
-retry stores nothing twice.
+retry stores nothing twice. Spans are read from ``otlp_view`` (attributes as maps): each
+span's attributes are asked for the keys below, in C, and only the values found are read,
+each from the ``AnyValue`` field it is usually in first.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from models import RequestStatus
 from resolvers.ingestion.named_records import (
@@ -27,6 +28,7 @@ from resolvers.ingestion.named_records import (
     clipped,
     clipped_error,
 )
+from resolvers.ingestion.otlp_view import AttributesView, ExportView, ResourceSpansView, SpanView
 from resolvers.ingestion.record import RecordInput
 
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
@@ -56,16 +58,12 @@ OUTPUT_TEXT = (
 # The older conventions put content in span events instead of attributes.
 INPUT_EVENTS = {"gen_ai.content.prompt": "gen_ai.prompt"}
 OUTPUT_EVENTS = {"gen_ai.content.completion": "gen_ai.completion"}
-KIND = ("gen_ai.operation.name", "openinference.span.kind")
-# The attributes read, each with the AnyValue field its value is usually in.
-READ = {
-    **dict.fromkeys((*KIND, *MODEL, *USER, AGENT, *INPUT_TEXT, *OUTPUT_TEXT), "string_value"),
-    **dict.fromkeys((*INPUT_TOKENS, *OUTPUT_TOKENS), "int_value"),
-    **dict.fromkeys(COST, "double_value"),
-    "error.type": "string_value",
-}
+OPERATION, SPAN_KIND = "gen_ai.operation.name", "openinference.span.kind"
+ERROR_TYPE = "error.type"
+SERVICE = "service.name"
 NANOS_PER_MILLI = 1_000_000
 NANOS_PER_MICRO = 1_000
+NANOS_PER_SECOND = 1_000_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Read once: an enum's member costs ~100 ns to look up, and a batch asks 1,000 times.
 ERROR, SUCCESS = RequestStatus.ERROR, RequestStatus.SUCCESS
@@ -74,11 +72,6 @@ NO_START = "startTimeUnixNano is missing"
 END_BEFORE_START = "endTimeUnixNano is before startTimeUnixNano"
 NO_MODEL = f"names no model ({', '.join(MODEL)})"
 NOT_INTEGERS = "token counts must be integers"
-
-Attributes = Mapping[str, object]
-# An attribute not sent at all (one sent without a value reads as None).
-_ABSENT = object()
-
 
 _SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
 
@@ -101,81 +94,68 @@ def attributes_of(pairs: Iterable[KeyValue]) -> dict[str, object]:
     return {pair.key: value_of(pair.value) for pair in pairs}
 
 
-def read_attributes(pairs: Iterable[KeyValue]) -> dict[str, object]:
-    """The attributes a record is made of (a span carries many others: their values are
-    not even read), in one pass; a key given twice is its last value, as in a dict."""
-    found = {}
-    for pair in pairs:
-        key = pair.key
-        usual = READ.get(key)
-        if usual is not None:
-            value = pair.value
-            # AnyValue is a oneof: a field that is not its default is the one set, so the
-            # usual field is read first, and only a default value (or none) asks which is set.
-            found[key] = getattr(value, usual) or value_of(value)
-    return found
+# AnyValue is a oneof: a field that is not its default is the one set. So a value is read
+# from the field it is usually in (text, an integer, a float), and only a default there (or
+# no value at all) asks which field is set: the question costs twice the read.
+def _text_of(value: AnyValue) -> object:
+    return value.string_value or value_of(value)
 
 
-def is_llm_call(attributes: Attributes) -> bool:
-    return (
-        attributes.get("gen_ai.operation.name") in LLM_OPERATIONS
-        or attributes.get("openinference.span.kind") == "LLM"
-    )
+def is_llm_call(attributes: AttributesView) -> bool:
+    operation = _text_of(attributes[OPERATION]) if OPERATION in attributes else None
+    if type(operation) is str and operation in LLM_OPERATIONS:
+        return True
+    return SPAN_KIND in attributes and _text_of(attributes[SPAN_KIND]) == "LLM"
 
 
 def instant_of(unix_nanos: int) -> datetime:
     """A nanosecond timestamp as a UTC datetime (to the microsecond), in integers."""
-    return EPOCH + timedelta(microseconds=unix_nanos // NANOS_PER_MICRO)
+    seconds, nanos = divmod(unix_nanos, NANOS_PER_SECOND)
+    # Positional, and seconds apart: timedelta's keywords and its normalizing of a
+    # microsecond count of 16 digits cost more than the rest.
+    return EPOCH + timedelta(0, seconds, nanos // NANOS_PER_MICRO)
 
 
-def records_of_export(request: ExportTraceServiceRequest) -> list[NamedRecord | Refusal]:
+def records_of_export(export: ExportView) -> list[NamedRecord | Refusal]:
     """A record or a refusal for each LLM span of an export, in the export's order."""
     found: list[NamedRecord | Refusal] = []
-    for resource_spans in request.resource_spans:
+    for resource_spans in export.resource_spans:
         _read_resource_spans(resource_spans, found)
     return found
 
 
-def _read_resource_spans(resource_spans: ResourceSpans, found: list[NamedRecord | Refusal]) -> None:
+def _read_resource_spans(
+    resource_spans: ResourceSpansView, found: list[NamedRecord | Refusal]
+) -> None:
     """The records of one resource's spans, appended to ``found``: each span is read once,
     and the LLM calls without an agent of their own get the one above them when every span
     of the resource has been seen (a parent may come after its children)."""
-    service = _service_name(resource_spans.resource.attributes)
-    services = (service,) if service else ()
+    resource = resource_spans.resource.attributes
+    service = value_of(resource[SERVICE]) if SERVICE in resource else None
+    services = (service,) if type(service) is str and service else ()
     agents: dict[bytes, str] = {}
     parents: dict[bytes, bytes] = {}
     below: list[tuple[NamedRecord, bytes]] = []
     for scope_spans in resource_spans.scope_spans:
         for span in scope_spans.spans:
-            attributes = read_attributes(span.attributes)
+            attributes = span.attributes
             span_id = span.span_id
             parents[span_id] = span.parent_span_id
-            agent = attributes.get(AGENT, _ABSENT)
-            if agent is not _ABSENT:
-                agents[span_id] = str(agent)
+            agent = None
+            if AGENT in attributes:
+                agent = agents[span_id] = str(_text_of(attributes[AGENT]))
             if not is_llm_call(attributes):
                 continue
             item = _record_of(len(found), span, span_id, attributes)
             found.append(item)
             if type(item) is NamedRecord:
-                if agent is _ABSENT:
+                if agent is None:
                     below.append((item, span_id))
-                elif own := str(agent):
-                    item.assistants = (own, *services)
                 else:
-                    item.assistants = services
+                    item.assistants = (agent, *services) if agent else services
     for item, span_id in below:
         above = _agent_above(span_id, agents, parents)
         item.assistants = (above, *services) if above else services
-
-
-def _service_name(pairs: Iterable[KeyValue]) -> str | None:
-    """The resource's ``service.name``, when it is text (the last one, if given twice)."""
-    name = None
-    for pair in pairs:
-        if pair.key == "service.name":
-            name = value_of(pair.value)
-    return name if isinstance(name, str) and name else None
 
 
 def _agent_above(
@@ -193,7 +173,7 @@ def _agent_above(
 
 
 def _record_of(
-    index: int, span: Span, span_id: bytes, attributes: Attributes
+    index: int, span: SpanView, span_id: bytes, attributes: AttributesView
 ) -> NamedRecord | Refusal:
     """The span's record, its assistants still to be filled in; or why it is none."""
     # Each protobuf field read costs a call into upb: read each once.
@@ -206,14 +186,15 @@ def _record_of(
         return Refusal(index, external_id, NO_START)
     if end < start:
         return Refusal(index, external_id, END_BEFORE_START)
-    models = tuple([str(name) for key in MODEL if (name := attributes.get(key))])
+    models = _names(attributes, MODEL)
     if not models:
         return Refusal(index, external_id, NO_MODEL)
     input_tokens = _count(attributes, INPUT_TOKENS)
     output_tokens = _count(attributes, OUTPUT_TOKENS)
     if input_tokens is None or output_tokens is None:
         return Refusal(index, external_id, NOT_INTEGERS)
-    error = span.status.code == Status.STATUS_CODE_ERROR or bool(attributes.get("error.type"))
+    error_type = _text_of(attributes[ERROR_TYPE]) if ERROR_TYPE in attributes else None
+    error = span.status.code == Status.STATUS_CODE_ERROR or bool(error_type)
     record = RecordInput(
         external_id=external_id,
         created_at=instant_of(start),
@@ -222,19 +203,33 @@ def _record_of(
         model_id=UNRESOLVED,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        cost=_first_number(attributes, COST),
+        cost=_cost(attributes),
         input=clipped(_text(attributes, span, INPUT_TEXT, INPUT_EVENTS)),
         output=clipped(_text(attributes, span, OUTPUT_TEXT, OUTPUT_EVENTS)),
-        error_message=clipped_error(_error_message(span, attributes)) if error else None,
+        error_message=clipped_error(_error_message(span, error_type)) if error else None,
     )
-    users = tuple([str(user) for key in USER if (user := attributes.get(key))])
-    return NamedRecord(record, models, (), users)
+    return NamedRecord(record, models, (), _names(attributes, USER))
 
 
-def _count(attributes: Attributes, keys: tuple[str, ...]) -> int | None:
+def _names(attributes: AttributesView, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The values of ``keys`` that are not empty, in order, as text."""
+    found = []
+    for key in keys:
+        if key in attributes:
+            value = attributes[key]
+            name = value.string_value or value_of(value)  # _text_of, inline: a hot loop
+            if name:
+                found.append(str(name))
+    return tuple(found)
+
+
+def _count(attributes: AttributesView, keys: tuple[str, ...]) -> int | None:
     """The first token count present (0 when none is); None when it is not an integer."""
     for key in keys:
-        value = attributes.get(key)
+        if key not in attributes:
+            continue
+        any_value = attributes[key]
+        value = any_value.int_value or value_of(any_value)
         if value is None:
             continue
         if type(value) is int:
@@ -247,22 +242,26 @@ def _count(attributes: Attributes, keys: tuple[str, ...]) -> int | None:
     return 0
 
 
-def _first_number(attributes: Attributes, keys: tuple[str, ...]) -> float | None:
-    for key in keys:
-        value = attributes.get(key)
-        if type(value) is float:
-            return value
-        if type(value) is int:
-            return float(value)
+def _cost(attributes: AttributesView) -> float | None:
+    """The first cost that is a number."""
+    for key in COST:
+        if key in attributes:
+            any_value = attributes[key]
+            value = any_value.double_value or value_of(any_value)
+            if type(value) is float:
+                return value
+            if type(value) is int:
+                return float(value)
     return None
 
 
 def _text(
-    attributes: Attributes, span: Span, keys: tuple[str, ...], events: dict[str, str]
+    attributes: AttributesView, span: SpanView, keys: tuple[str, ...], events: dict[str, str]
 ) -> str | None:
     for key in keys:
         if key in attributes:
-            return _as_text(attributes[key])
+            value = attributes[key]
+            return _as_text(value.string_value or value_of(value))  # _text_of, inline
     if not span.events:
         return None
     for event in span.events:
@@ -281,7 +280,7 @@ def _as_text(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def _error_message(span: Span, attributes: Attributes) -> str | None:
+def _error_message(span: SpanView, error_type: object) -> str | None:
     if span.status.message:
         return span.status.message
     for exception in _exceptions(span):
@@ -289,11 +288,10 @@ def _error_message(span: Span, attributes: Attributes) -> str | None:
         kind = exception.get("exception.type")
         if message or kind:
             return ": ".join(str(part) for part in (kind, message) if part)
-    error_type = attributes.get("error.type")
     return None if error_type is None else str(error_type)
 
 
-def _exceptions(span: Span) -> Iterator[dict[str, object]]:
+def _exceptions(span: SpanView) -> Iterator[dict[str, object]]:
     for event in span.events:
         if event.name == "exception":
             yield attributes_of(event.attributes)
