@@ -69,7 +69,8 @@ class NamedOutcome:
 @dataclass(frozen=True)
 class Names:
     """What a batch's names stand for in the project, each as the id a record holds (its
-    text): model names and aliases, assistant names, members by id and by lower-case email;
+    text): model names and aliases, assistant names, members by id or email as sent (an
+    email in any case);
     and what those ids are, as ``record_requests`` would have looked them up."""
 
     models: dict[str, str]
@@ -111,7 +112,7 @@ async def record_named(
             continue
         record.model_id = model_id
         record.assistant_id = _first(item.assistants, names.assistants)
-        record.user_id = _first([user.lower() for user in item.users], names.members)
+        record.user_id = _first(item.users, names.members)
         if max(record.duration_ms, record.input_tokens, record.output_tokens) > INT32_MAX:
             refused.append(Refusal(index, record.external_id, _too_large(record)))
             continue
@@ -152,15 +153,18 @@ async def load_names(project_id: int, items: Sequence[NamedRecord | Refusal]) ->
     storing its records needs, looked up in one query."""
     models: set[str] = set()
     assistants: set[str] = set()
-    users: set[str] = set()
+    sent_users: set[str] = set()
     for item in items:
         if type(item) is NamedRecord:
             models.update(item.models)
             assistants.update(item.assistants)
-            users.update([user.lower() for user in item.users])
+            sent_users.update(item.users)
+    # Each distinct name lowered once, not once a record.
+    lowered = {user: user.lower() for user in sent_users}
+    users = set(lowered.values())
     models_by_name: dict[str, str] = {}
     assistants_by_name: dict[str, str] = {}
-    members: dict[str, str] = {}
+    member_by_name: dict[str, str] = {}  # by id and lower-case email
     prices: dict[int, tuple[int, int]] = {}
     assistant_ids: set[int] = set()
     member_ids: set[int] = set()
@@ -168,6 +172,11 @@ async def load_names(project_id: int, items: Sequence[NamedRecord | Refusal]) ->
 
     def names() -> Names:
         known = Known(prices, assistant_ids, member_ids, set(), keep_content, has_budget)
+        members = {
+            user: member_by_name[lower]
+            for user, lower in lowered.items()
+            if lower in member_by_name
+        }
         return Names(models_by_name, assistants_by_name, members, known)
 
     if not models:  # nothing named, nothing to store: no query
@@ -218,7 +227,7 @@ async def load_names(project_id: int, items: Sequence[NamedRecord | Refusal]) ->
             assistants_by_name.setdefault(name, str(row_id))
             assistant_ids.add(int(row_id))
         elif kind == "u":
-            members[str(row_id)] = members[name.lower()] = str(row_id)
+            member_by_name[str(row_id)] = member_by_name[name.lower()] = str(row_id)
             member_ids.add(int(row_id))
         else:
             keep_content, has_budget = bool(first), bool(second)
