@@ -135,7 +135,7 @@ def _view_file() -> descriptor_pb2.FileDescriptorProto:
 
 _POOL = descriptor_pool.Default()
 _POOL.AddSerializedFile(_view_file().SerializeToString())
-_EXPORT: type[Message] = GetMessageClass(
+EXPORT_VIEW: type[Message] = GetMessageClass(
     _POOL.FindMessageTypeByName(f"{PACKAGE}.{ExportTraceServiceRequest.DESCRIPTOR.name}")
 )
 
@@ -143,7 +143,7 @@ _EXPORT: type[Message] = GetMessageClass(
 def parse_export(body: bytes) -> ExportView:
     """An ``ExportTraceServiceRequest`` in protobuf, read as the view (raises protobuf's
     ``DecodeError`` as the original message would)."""
-    export = cast(ExportView, _EXPORT())
+    export = cast(ExportView, EXPORT_VIEW())
     export.ParseFromString(body)
     return export
 
