@@ -1,9 +1,10 @@
-"""Gateway ingestion over HTTP: ``POST /v1/traces`` (OTLP protobuf spans) against ``POST
-/v1/requests`` (plain JSON) for the same records, in the same run, on a real ``comptroller
-serve``; optionally with the table already holding ``--preload`` rows of the project.
+"""Gateway ingestion over HTTP: ``POST /v1/traces`` (OTLP spans, protobuf or with
+``--encoding json`` OTLP JSON) against ``POST /v1/requests`` (plain JSON) for the same
+records, in the same run, on a real ``comptroller serve``; optionally with the table already
+holding ``--preload`` rows of the project.
 
     .venv/bin/python -m bench.gateways [--backend sqlite|postgres|both] [--records 20000]
-        [--preload 0]
+        [--preload 0] [--encoding protobuf|json]
 
 The records are the ingestion benchmark's (``bench.ingestion_data``); each is also written as
 the GenAI span an instrumentation library would send for it (model, agent and user by name,
@@ -16,6 +17,7 @@ then checks that every record sent is stored (exit 1 if not).
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import random
 import statistics
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
+from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -43,6 +47,8 @@ from comptroller.database import tortoise_config
 from tests.support.backends import Backend, serving
 
 TARGET_RATIO = 0.8
+PROTOBUF = "protobuf"
+MEDIA_TYPES = {PROTOBUF: "application/x-protobuf", "json": "application/json"}
 NANOS = 1_000_000_000
 
 
@@ -98,16 +104,29 @@ def span_of(sent: dict[str, Any], world: World) -> Span:
     )
 
 
-def otlp_body(batch: Sequence[dict[str, Any]], world: World) -> bytes:
+def otlp_body(batch: Sequence[dict[str, Any]], world: World, encoding: str = PROTOBUF) -> bytes:
+    """The export of ``batch``'s spans in protobuf, or in OTLP JSON as the SDK's JSON
+    exporter writes it (hex ids, int64 as text, enums as numbers)."""
     export = ExportTraceServiceRequest()
     resource_spans = export.resource_spans.add()
     resource_spans.resource.attributes.append(attribute("service.name", "gateway"))
     resource_spans.scope_spans.add().spans.extend(span_of(sent, world) for sent in batch)
-    return export.SerializeToString()
+    if encoding == PROTOBUF:
+        return export.SerializeToString()
+    document = json_format.MessageToDict(export, use_integers_for_enums=True)
+    for scope_spans in document["resourceSpans"][0]["scopeSpans"]:
+        for span in scope_spans["spans"]:
+            for key in ("traceId", "spanId"):
+                span[key] = base64.b64decode(span[key]).hex()
+    return orjson.dumps(document)
 
 
 async def post_turns(
-    backend: Backend, world: World, json_bodies: list[bytes], otlp_bodies: list[bytes]
+    backend: Backend,
+    world: World,
+    json_bodies: list[bytes],
+    otlp_bodies: list[bytes],
+    encoding: str = PROTOBUF,
 ) -> dict[str, list[float]]:
     """Send the batches in turns, JSON then OTLP; the seconds each batch took, per route."""
     seconds: dict[str, list[float]] = {"json": [], "otlp": []}
@@ -127,10 +146,14 @@ async def post_turns(
             reply = await client.post(
                 "/v1/traces",
                 content=otlp,
-                headers=auth | {"content-type": "application/x-protobuf"},
+                headers=auth | {"content-type": MEDIA_TYPES[encoding]},
             )
             seconds["otlp"].append(time.perf_counter() - start)
-            answer = ExportTraceServiceResponse.FromString(reply.content)
+            answer = ExportTraceServiceResponse()
+            if encoding == PROTOBUF:
+                answer.ParseFromString(reply.content)
+            else:
+                json_format.Parse(reply.content, answer)
             if reply.status_code != 200 or answer.partial_success.rejected_spans:
                 raise RuntimeError(f"/v1/traces: {reply.status_code} {answer}")
     return seconds
@@ -160,7 +183,7 @@ async def preload(url: str, sqlite_path: Path | None, world: World, count: int) 
     return count / seconds
 
 
-async def measure(name: str, records: int, preloaded: int) -> bool:
+async def measure(name: str, records: int, preloaded: int, encoding: str) -> bool:
     rng = random.Random(20_261_201)
     with tempfile.TemporaryDirectory(prefix="bench-gateways-") as temp:
         folder = Path(temp)
@@ -182,16 +205,17 @@ async def measure(name: str, records: int, preloaded: int) -> bool:
                     for route in ("json", "otlp")
                 }
                 json_bodies = [body_of(chunk, "json") for chunk in batches(made["json"])]
-                otlp_bodies = [otlp_body(chunk, world) for chunk in batches(made["otlp"])]
+                otlp_bodies = [otlp_body(chunk, world, encoding) for chunk in batches(made["otlp"])]
                 # Warm both routes (imports, caches, prepared statements) on a small batch.
                 warm = make_records(rng, world, "warm", 2 * BATCH, now)
                 await post_turns(
                     backend,
                     world,
                     [body_of(warm[:BATCH], "json")],
-                    [otlp_body(warm[BATCH:], world)],
+                    [otlp_body(warm[BATCH:], world, encoding)],
+                    encoding,
                 )
-                seconds = await post_turns(backend, world, json_bodies, otlp_bodies)
+                seconds = await post_turns(backend, world, json_bodies, otlp_bodies, encoding)
                 stored, rolled_up = await count_stored(world.project.id)
             finally:
                 await Tortoise.close_connections()
@@ -201,6 +225,7 @@ async def measure(name: str, records: int, preloaded: int) -> bool:
     print(
         f"[{name}] {records:,} records a route in batches of {BATCH:,}, table from "
         f"{preloaded:,} rows: POST /v1/requests {json_rate:,.0f} records/s, POST /v1/traces "
+        f"({encoding}) "
         f"{otlp_rate:,.0f} spans/s, ratio {ratio:.2f} (target >= {TARGET_RATIO}); "
         f"median of the {len(seconds['json'])} turns' ratios {pair_ratio(seconds):.2f}"
     )
@@ -217,10 +242,14 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--preload", type=int, default=0)
+    parser.add_argument("--encoding", choices=list(MEDIA_TYPES), default=PROTOBUF)
     options = parser.parse_args()
     names = ["sqlite", "postgres"] if options.backend == "both" else [options.backend]
     # Every backend runs, even after one fails its check.
-    results = [asyncio.run(measure(name, options.records, options.preload)) for name in names]
+    results = [
+        asyncio.run(measure(name, options.records, options.preload, options.encoding))
+        for name in names
+    ]
     sys.exit(0 if all(results) else 1)
 
 
