@@ -10,9 +10,7 @@ Whole-request failures answer a ``google.rpc.Status`` in the same encoding: 400 
 401/403, 413 too large, 415 another media type, 429/503 with ``Retry-After`` (retryable).
 """
 
-import binascii
 import logging
-from typing import Any
 
 import orjson
 from google.protobuf import json_format
@@ -21,7 +19,6 @@ from google.rpc.code_pb2 import Code
 from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTracePartialSuccess,
-    ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from starlette.requests import ClientDisconnect, Request
@@ -37,10 +34,12 @@ from comptroller.gateway_bodies import (
     recording_client,
     spend_on_records,
 )
+from comptroller.otlp_json import decode_json
 from comptroller.request_ids import request_id_of
 from kernel.errors import AppError, ErrorCode
 from resolvers.ingestion.named_records import Refusal, record_named
 from resolvers.ingestion.otlp_spans import records_of_export
+from resolvers.ingestion.otlp_view import ExportView, parse_export
 
 logger = logging.getLogger("comptroller.otlp")
 
@@ -52,7 +51,6 @@ UNAVAILABLE_RETRY_SECONDS = 5
 RATE_LIMITED_RETRY_SECONDS = 1
 # At most this many refusals are explained in the message; all are counted.
 EXPLAINED = 10
-_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 _APP_ERRORS = {
     ErrorCode.UNAUTHENTICATED: (401, Code.UNAUTHENTICATED),
     ErrorCode.FORBIDDEN: (403, Code.PERMISSION_DENIED),
@@ -107,7 +105,7 @@ def otlp_route() -> Route:
 async def _export(request: Request, media_type: str) -> Response:
     client = await recording_client(request)
     body = await read_body(request)
-    export = decode_protobuf(body) if media_type == PROTOBUF else decode_json(body)
+    export = decode_protobuf(body) if media_type == PROTOBUF else decode_json(body, PATH)
     spans = records_of_export(export)
     await spend_on_records(request, client, len(spans))
     outcome = await record_named(client.project_id, client.token_id, spans)
@@ -129,64 +127,11 @@ def explained(refused: list[Refusal]) -> str:
     return f"{len(refused)} span(s) not recorded: {shown}{rest}"
 
 
-def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:
-    export = ExportTraceServiceRequest()
+def decode_protobuf(body: bytes) -> ExportView:
     try:
-        export.ParseFromString(body)
+        return parse_export(body)
     except DecodeError as error:
         raise UndecodableBody(f"not an ExportTraceServiceRequest in protobuf ({error})") from None
-    return export
-
-
-def decode_json(body: bytes) -> ExportTraceServiceRequest:
-    """OTLP JSON: protobuf's JSON mapping with lowerCamelCase keys, but hex trace and span
-    ids (protobuf's mapping says base64: both are read), int64 as strings or numbers, enums
-    as integers, unknown fields ignored."""
-    try:
-        document = orjson.loads(body) if body.strip() else {}
-    except orjson.JSONDecodeError as error:
-        raise UndecodableBody(f"not valid JSON ({error})") from None
-    if type(document) is not dict:
-        raise UndecodableBody("an OTLP JSON export is an object with resourceSpans")
-    if "resourceSpans" not in document and "resource_spans" not in document:
-        for other, signal in (("resourceLogs", "logs"), ("resourceMetrics", "metrics")):
-            if other in document:
-                raise UndecodableBody(f"this is an OTLP {signal} export; {PATH} takes traces")
-    for resource_spans in _list(document, "resourceSpans", "resource_spans"):
-        for scope_spans in _list(resource_spans, "scopeSpans", "scope_spans"):
-            for span in _list(scope_spans, "spans"):
-                _ids_from_hex(span)
-                for link in _list(span, "links"):
-                    _ids_from_hex(link)
-    export = ExportTraceServiceRequest()
-    try:
-        json_format.ParseDict(document, export, ignore_unknown_fields=True)
-    except json_format.ParseError as error:
-        raise UndecodableBody(f"not an OTLP JSON traces export ({error})") from None
-    return export
-
-
-def _list(parent: object, *keys: str) -> list[Any]:
-    if type(parent) is not dict:
-        return []
-    for key in keys:
-        value = parent.get(key)
-        if type(value) is list:
-            return value
-    return []
-
-
-def _ids_from_hex(item: object) -> None:
-    """Hex ids as the base64 protobuf's JSON mapping reads; other text is left to it."""
-    if type(item) is not dict:
-        return
-    for key in _ID_FIELDS:
-        value = item.get(key)
-        if type(value) is str and len(value) in (16, 32):
-            try:
-                item[key] = binascii.b2a_base64(bytes.fromhex(value), newline=False).decode()
-            except ValueError:
-                continue
 
 
 def _message(media_type: str, status: int, message: Message) -> Response:

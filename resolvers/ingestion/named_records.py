@@ -4,10 +4,12 @@
 A reader turns each call it understands into a ``NamedRecord``: a ``RecordInput`` (the one
 definition of a record) whose model, assistant and user ids are filled in here from the
 names, and the candidate names for each, first found wins. ``record_named`` looks every name
-of the batch up in one query, refuses the records it cannot take (an unknown model, a value
-``recordRequests`` would refuse) one by one with a reason, and stores the rest through
-``record_requests``. Gateways answer per record (OTLP's partial success, LiteLLM drops a
-whole batch on any error), so one bad call must not cost the others.
+of the batch up in one query, together with what storing needs (the models' prices, the
+project's settings: ``record_requests`` finds those by id, a second query this path skips),
+refuses the records it cannot take (an unknown model, a value ``recordRequests`` would
+refuse) one by one with a reason, and stores the rest as ``record_requests`` does. Gateways
+answer per record (OTLP's partial success, LiteLLM drops a whole batch on any error), so one
+bad call must not cost the others.
 """
 
 from collections.abc import Sequence
@@ -17,8 +19,10 @@ from datetime import UTC, datetime
 from kernel.errors import BadUserInput
 from kernel.raw_sql import Statement
 from models import Request
+from resolvers.ingestion.lookups import Known
 from resolvers.ingestion.record import RecordInput
-from resolvers.ingestion.recording import record_parsed
+from resolvers.ingestion.recording import store_resolved
+from resolvers.ingestion.storage import rows_of
 from resolvers.ingestion.validation import (
     CONTENT_MAX_LENGTH,
     ERROR_MESSAGE_MAX_LENGTH,
@@ -37,7 +41,8 @@ INT32_MAX = 2**31 - 1
 
 @dataclass(slots=True)
 class NamedRecord:
-    """A record with its model (required), assistant and user still to be found by name."""
+    """A record with its model (required), assistant and user still to be found by name
+    (its ``api_token_id`` stays None: the recording token)."""
 
     record: RecordInput
     models: tuple[str, ...]
@@ -63,12 +68,15 @@ class NamedOutcome:
 
 @dataclass(frozen=True)
 class Names:
-    """What a batch's names stand for in the project: model names (and aliases), assistant
-    names, and members by id and by lower-case email."""
+    """What a batch's names stand for in the project, each as the id a record holds (its
+    text): model names and aliases, assistant names, members by id or email as sent (an
+    email in any case);
+    and what those ids are, as ``record_requests`` would have looked them up."""
 
-    models: dict[str, int]
-    assistants: dict[str, int]
-    members: dict[str, int]
+    models: dict[str, str]
+    assistants: dict[str, str]
+    members: dict[str, str]
+    known: Known
 
 
 def clipped(text: str | None, limit: int = CONTENT_MAX_LENGTH) -> str | None:
@@ -87,35 +95,26 @@ async def record_named(
     project_id: int, token_id: int, items: Sequence[NamedRecord | Refusal]
 ) -> NamedOutcome:
     """Store what can be stored of ``items`` (refusals pass through with their reasons)."""
-    refused = [item for item in items if isinstance(item, Refusal)]
-    named = [(index, item) for index, item in enumerate(items) if isinstance(item, NamedRecord)]
-    names = await load_names(project_id, [item for _, item in named])
+    names = await load_names(project_id, items)
     latest = datetime.now(UTC) + FUTURE_TOLERANCE
+    refused: list[Refusal] = []
     ready: list[ParsedRecord] = []
-    for index, item in named:
+    for index, item in enumerate(items):
+        if type(item) is not NamedRecord:
+            assert isinstance(item, Refusal)
+            refused.append(item)
+            continue
         record = item.record
         model_id = _first(item.models, names.models)
         if model_id is None:
             shown = " or ".join(repr(name) for name in item.models) or "no model"
             refused.append(Refusal(index, record.external_id, f"unknown model {shown}"))
             continue
-        record.model_id = str(model_id)
-        assistant_id = _first(item.assistants, names.assistants)
-        record.assistant_id = None if assistant_id is None else str(assistant_id)
-        user_id = _first([user.lower() for user in item.users], names.members)
-        record.user_id = None if user_id is None else str(user_id)
-        too_large = [
-            name
-            for name, value in (
-                ("duration", record.duration_ms),
-                ("input tokens", record.input_tokens),
-                ("output tokens", record.output_tokens),
-            )
-            if value > INT32_MAX
-        ]
-        if too_large:
-            reason = f"{', '.join(too_large)} must be at most {INT32_MAX}"
-            refused.append(Refusal(index, record.external_id, reason))
+        record.model_id = model_id
+        record.assistant_id = _first(item.assistants, names.assistants)
+        record.user_id = _first(item.users, names.members)
+        if max(record.duration_ms, record.input_tokens, record.output_tokens) > INT32_MAX:
+            refused.append(Refusal(index, record.external_id, _too_large(record)))
             continue
         try:
             ready.append(parse_record(index, record, latest))
@@ -123,14 +122,15 @@ async def record_named(
             refused.append(Refusal(index, record.external_id, error.problem))
     accepted = duplicates = 0
     for start in range(0, len(ready), MAX_BATCH):
-        outcome = await record_parsed(project_id, token_id, ready[start : start + MAX_BATCH])
+        rows = rows_of(project_id, token_id, ready[start : start + MAX_BATCH], names.known)
+        outcome = await store_resolved(project_id, rows, names.known)
         accepted += outcome.accepted
         duplicates += outcome.duplicates
     refused.sort(key=lambda refusal: refusal.index)
     return NamedOutcome(accepted=accepted, duplicates=duplicates, refused=refused)
 
 
-def _first(candidates: Sequence[str], found: dict[str, int]) -> int | None:
+def _first(candidates: Sequence[str], found: dict[str, str]) -> str | None:
     for name in candidates:
         value = found.get(name)
         if value is not None:
@@ -138,14 +138,50 @@ def _first(candidates: Sequence[str], found: dict[str, int]) -> int | None:
     return None
 
 
-async def load_names(project_id: int, named: Sequence[NamedRecord]) -> Names:
-    """Every name the batch uses, looked up in one query."""
-    models = {name for item in named for name in item.models}
-    assistants = {name for item in named for name in item.assistants}
-    users = {user.lower() for item in named for user in item.users}
+def _too_large(record: RecordInput) -> str:
+    fields = (
+        ("duration", record.duration_ms),
+        ("input tokens", record.input_tokens),
+        ("output tokens", record.output_tokens),
+    )
+    too_large = [name for name, value in fields if value > INT32_MAX]
+    return f"{', '.join(too_large)} must be at most {INT32_MAX}"
+
+
+async def load_names(project_id: int, items: Sequence[NamedRecord | Refusal]) -> Names:
+    """Every name the batch uses, and the project's settings and the models' prices that
+    storing its records needs, looked up in one query."""
+    models: set[str] = set()
+    assistants: set[str] = set()
+    sent_users: set[str] = set()
+    for item in items:
+        if type(item) is NamedRecord:
+            models.update(item.models)
+            assistants.update(item.assistants)
+            sent_users.update(item.users)
+    # Each distinct name lowered once, not once a record.
+    lowered = {user: user.lower() for user in sent_users}
+    users = set(lowered.values())
+    models_by_name: dict[str, str] = {}
+    assistants_by_name: dict[str, str] = {}
+    member_by_name: dict[str, str] = {}  # by id and lower-case email
+    prices: dict[int, tuple[int, int]] = {}
+    assistant_ids: set[int] = set()
+    member_ids: set[int] = set()
+    keep_content, has_budget = True, False  # a project without its settings row: defaults
+
+    def names() -> Names:
+        known = Known(prices, assistant_ids, member_ids, set(), keep_content, has_budget)
+        members = {
+            user: member_by_name[lower]
+            for user, lower in lowered.items()
+            if lower in member_by_name
+        }
+        return Names(models_by_name, assistants_by_name, members, known)
+
+    if not models:  # nothing named, nothing to store: no query
+        return names()
     user_ids = [int(user) for user in users if user.isascii() and user.isdigit() and len(user) < 10]
-    if not named:
-        return Names({}, {}, {})
     connection = Request._meta.db  # the ORM's connection, whatever its name
     statement = Statement(connection)
 
@@ -154,14 +190,22 @@ async def load_names(project_id: int, named: Sequence[NamedRecord]) -> Names:
             return f"{column} = ANY({statement.bind(list(wanted))}::{kind}[])"
         return f"{column} IN ({', '.join(statement.bind(value) for value in wanted)})"
 
+    # (kind, id, name, input price or keeps content, output price or has a budget)
     parts = [
-        f"SELECT 'm', id, name FROM ai_models WHERE {among('name', sorted(models), 'text')}",
-        f"SELECT 'm', model_id, alias FROM ai_model_aliases "
-        f"WHERE {among('alias', sorted(models), 'text')}",
+        "SELECT 's', 0, '', CASE WHEN store_request_content THEN 1 ELSE 0 END, "
+        "CASE WHEN monthly_budget_nanos IS NULL THEN 0 ELSE 1 END "
+        f"FROM project_settings WHERE project_id = {statement.bind(project_id)}",
+        "SELECT 'm', id, name, input_price_per_million_nanos, output_price_per_million_nanos "
+        f"FROM ai_models WHERE {among('name', sorted(models), 'text')}",
+        "SELECT 'm', m.id, a.alias, m.input_price_per_million_nanos, "
+        "m.output_price_per_million_nanos "
+        "FROM ai_model_aliases a JOIN ai_models m ON m.id = a.model_id "
+        f"WHERE {among('a.alias', sorted(models), 'text')}",
     ]
     if assistants:
         parts.append(
-            f"SELECT 'a', id, name FROM assistants WHERE project_id = {statement.bind(project_id)} "
+            f"SELECT 'a', id, name, 0, 0 FROM assistants "
+            f"WHERE project_id = {statement.bind(project_id)} "
             f"AND {among('name', sorted(assistants), 'text')}"
         )
     if users:
@@ -170,18 +214,21 @@ async def load_names(project_id: int, named: Sequence[NamedRecord]) -> Names:
         member += f"({among('LOWER(u.email)', sorted(users), 'text')}"
         member += f" OR {among('u.id', user_ids, 'bigint')})" if user_ids else ")"
         parts.append(
-            "SELECT 'u', u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id "
+            "SELECT 'u', u.id, u.email, 0, 0 FROM memberships m JOIN users u ON u.id = m.user_id "
             + member
         )
     sql = " UNION ALL ".join(parts) + " ORDER BY 1, 2"
     _, rows = await connection.execute_query(sql, statement.params)
-    found = Names({}, {}, {})
-    for kind, row_id, name in (tuple(row) for row in rows):
+    for kind, row_id, name, first, second in (tuple(row) for row in rows):
         if kind == "m":
-            found.models.setdefault(name, int(row_id))
+            models_by_name.setdefault(name, str(row_id))
+            prices[int(row_id)] = (int(first), int(second))
         elif kind == "a":  # two assistants of one name: the older one
-            found.assistants.setdefault(name, int(row_id))
+            assistants_by_name.setdefault(name, str(row_id))
+            assistant_ids.add(int(row_id))
+        elif kind == "u":
+            member_by_name[str(row_id)] = member_by_name[name.lower()] = str(row_id)
+            member_ids.add(int(row_id))
         else:
-            found.members[str(row_id)] = int(row_id)
-            found.members[name.lower()] = int(row_id)
-    return found
+            keep_content, has_budget = bool(first), bool(second)
+    return names()

@@ -41,6 +41,13 @@ async def record_parsed(
     """``record_requests`` for records already checked one by one (``parse_record``)."""
     check_batch_size(len(parsed))
     rows, known = await resolve_rows(project_id, token_id, parsed)
+    return await store_resolved(project_id, rows, known)
+
+
+async def store_resolved(project_id: int, rows: list[Row], known: Known) -> RecordOutcome:
+    """Store the rows of records whose lookups are done (``known`` is what they found: the
+    gateways' readers find it with their names, in the same query), the first of each
+    externalId, in one transaction with the rollups."""
     unique = first_of_each(rows)
     if not unique:
         return RecordOutcome(accepted=0, duplicates=len(rows))
