@@ -25,8 +25,8 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import httpx
 from tortoise import Tortoise, connections
@@ -68,9 +68,12 @@ ACTIVITY = """query($id: ID!, $r: TimeRange!) { project(id: $id) { userActivity(
   activeUsers averageCostPerUser averageRequestsPerUser
   topUsersByCost { user { id } totalCost } topUsersByRequests { user { id } totalRequests }
   timeline { start activeUsers averageCostPerUser }
-  byAssistant: pivot(columns: ASSISTANT, measure: COST) { columns { key label } rows { user { id } total } }
-  byModel: pivot(columns: MODEL, measure: REQUESTS) { columns { key label } rows { user { id } total } }
-  byDay: pivot(columns: DAY, measure: TOKENS) { columns { key label } rows { user { id } total } }
+  byAssistant: pivot(columns: ASSISTANT, measure: COST) {
+    columns { key label } rows { user { id } total } }
+  byModel: pivot(columns: MODEL, measure: REQUESTS) {
+    columns { key label } rows { user { id } total } }
+  byDay: pivot(columns: DAY, measure: TOKENS) {
+    columns { key label } rows { user { id } total } }
 } } }"""
 # The per-user figures alone (totals, top 10, distinct users per bucket): what the issue's
 # columnar scans computed in 11-52 ms.
@@ -329,9 +332,13 @@ def main() -> None:
     if args.backend != "both":
         asyncio.run(
             measure(
-                args.backend, args.size, args.share, args.runs, args.http_requests,
+                args.backend,
+                args.size,
+                args.share,
+                args.runs,
+                args.http_requests,
                 args.timezone.split(","),
-            )  # fmt: skip
+            )
         )
         return
     # Tortoise compiles statements once per process and connection name: one process each.

@@ -12,6 +12,8 @@ from models.rollup import (
     DataVersion,
     UsageDailyRollup,
     UsageRollup,
+    UserDailyRollup,
+    UserHourlyRollup,
     UserUsageDailyRollup,
     UserUsageRollup,
 )
@@ -51,6 +53,8 @@ __all__ = [
     "UsageDailyRollup",
     "UsageRollup",
     "User",
+    "UserDailyRollup",
+    "UserHourlyRollup",
     "UserUsageDailyRollup",
     "UserUsageRollup",
     "WebhookAttempt",
