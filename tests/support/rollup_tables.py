@@ -23,7 +23,6 @@ def hour_of(instant: datetime) -> datetime:
     return instant.replace(minute=0, second=0, microsecond=0)
 
 
-
 # The stored sums are read by their one list of names; the recomputation below is written
 # out on purpose, as an expectation independent of the code under test.
 SUMS = SUM_COLUMNS
