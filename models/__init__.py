@@ -11,6 +11,7 @@ from models.request import Request
 from models.rollup import (
     DataVersion,
     UsageDailyRollup,
+    UsageHourlyRollup,
     UsageRollup,
     UserDailyRollup,
     UserHourlyRollup,
@@ -51,6 +52,7 @@ __all__ = [
     "Request",
     "RequestStatus",
     "UsageDailyRollup",
+    "UsageHourlyRollup",
     "UsageRollup",
     "User",
     "UserDailyRollup",

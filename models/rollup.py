@@ -12,7 +12,8 @@ NULLs as distinct.
 - ``UsageRollup`` keeps every filter dimension except the user: project dashboards.
 - ``UserUsageRollup`` adds the user: per-user activity by assistant or model, and any filter
   naming users.
-- ``UsageDailyRollup`` and ``UserUsageDailyRollup``: the same per UTC day.
+- ``UsageDailyRollup`` and ``UserUsageDailyRollup``: the same per UTC day;
+  ``UsageHourlyRollup`` the first per UTC hour (hourly timelines, days cut near noon).
 - ``UserHourlyRollup`` and ``UserDailyRollup`` keep the user alone, per UTC hour and day: the
   per-user totals and distinct users per bucket. Without the other dimensions a row sums all
   of a user's requests of its hour or day, so they stay small however few requests share a
@@ -126,6 +127,14 @@ class UserUsageDailyRollup(Rollup):
         table = "user_usage_daily_rollups"
         unique_together = (USER_USAGE_KEY,)
         indexes = (Index(fields=("project_id", "user_key", "bucket_start")),)
+
+
+class UsageHourlyRollup(Rollup):
+    """UsageRollup summed per UTC hour."""
+
+    class Meta:
+        table = "usage_hourly_rollups"
+        unique_together = (USAGE_KEY,)
 
 
 class UserHourlyRollup(Sums):

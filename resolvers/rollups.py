@@ -3,7 +3,8 @@
 
 Three grains (``Grain``): quarter hours (15 minutes, aligned in UTC), UTC hours and UTC days.
 Every table (``TABLES``) has one grain and keeps some of the dimensions: every dimension with
-and without the user by quarter hour and by day, the user alone by hour and by day (the
+and without the user by quarter hour and by day, every one but the user by hour, the user
+alone by hour and by day (the
 dashboards read each part of a range from the coarsest grain that fits, see
 ``resolvers/dashboards/tiers.py``). A row's ``bucket_start`` column is its quarter hour, hour
 or day. The sums every row keeps are ``models.rollup.RollupSums``: every SQL list of them
@@ -104,6 +105,7 @@ TABLES = {
     "usage_daily_rollups": RollupTable(Grain.DAY, USAGE_KEY),
     "user_hourly_rollups": RollupTable(Grain.HOUR, USER_KEY),
     "user_daily_rollups": RollupTable(Grain.DAY, USER_KEY),
+    "usage_hourly_rollups": RollupTable(Grain.HOUR, USAGE_KEY),
 }
 # Each table and the one a bulk load sums it from (None: the requests), in an order where a
 # source comes before what is summed from it; each source holds the table's keys, at its
@@ -115,6 +117,7 @@ BULK_SOURCES: dict[str, str | None] = {
     "usage_daily_rollups": "usage_rollups",
     "user_hourly_rollups": "user_usage_rollups",
     "user_daily_rollups": "user_usage_daily_rollups",
+    "usage_hourly_rollups": "usage_rollups",
 }
 
 

@@ -180,7 +180,8 @@ def test_auckland_days_cut_near_noon_read_hours() -> None:
     buckets = window(start, end, "Pacific/Auckland", Granularity.DAY)
     plan = with_hours(plan_tiers(start, end, buckets), buckets)
     assert plan.hours == [(start, end)]
-    assert plan.quarters == plan.days == plan.borrowed == plan.borrowed_hours == []
+    assert plan.quarters == plan.days == []
+    assert plan.borrowed == plan.borrowed_hours == []
 
 
 def test_a_total_reads_every_whole_day_at_once() -> None:

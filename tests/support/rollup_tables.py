@@ -9,6 +9,7 @@ from tortoise.models import Model
 from models import (
     Request,
     UsageDailyRollup,
+    UsageHourlyRollup,
     UsageRollup,
     UserDailyRollup,
     UserHourlyRollup,
@@ -36,6 +37,7 @@ TABLES: dict[str, tuple[type[Model], tuple[str, ...], Any]] = {
     "user_usage_daily_rollups": (UserUsageDailyRollup, (*USER, *KEYS), day_of),
     "user_hourly_rollups": (UserHourlyRollup, USER, hour_of),
     "user_daily_rollups": (UserDailyRollup, USER, day_of),
+    "usage_hourly_rollups": (UsageHourlyRollup, KEYS, hour_of),
 }
 Rows = dict[str, dict[tuple[Any, ...], tuple[int, ...]]]
 
