@@ -21,7 +21,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from kernel.cache import ResultCache
 from models import ProjectRole
 from models.request import REQUEST_COLUMNS
-from resolvers.rollups import BULK_SOURCES, TABLES, bulk_rollups_sql
+from resolvers.rollup_rebuild import bulk_rollups_sql
+from resolvers.rollups import BULK_SOURCES, TABLES
 from tests.support.backends import postgres_database
 from tests.support.factories import (
     grant,

@@ -4,17 +4,16 @@
 Three grains (``Grain``): quarter hours (15 minutes, aligned in UTC), UTC hours and UTC days.
 Every table (``TABLES``) has one grain and keeps some of the dimensions: every dimension with
 and without the user by quarter hour and by day, every one but the user by hour, the user
-alone by hour and by day (the
-dashboards read each part of a range from the coarsest grain that fits, see
-``resolvers/dashboards/tiers.py``). A row's ``bucket_start`` column is its quarter hour, hour
-or day. The sums every row keeps are ``models.rollup.RollupSums``: every SQL list of them
-here is built from its fields.
+alone by hour and by day (the dashboards read each part of a range from the coarsest grain
+and narrowest table that fit, see ``resolvers/dashboards/tiers.py``). A row's
+``bucket_start`` column is its quarter hour, hour or day. The sums every row keeps are
+``models.rollup.RollupSums``: every SQL list of them here is built from its fields.
 
 Three ways in: ``add_new_requests`` (PostgreSQL ingestion) hands the batch's columns to one
 statement that groups and upserts every table; ``add_requests_from`` (SQLite ingestion)
 groups the rows just inserted in the database, a statement a table; ``upsert_rollups`` adds
 changes grouped in Python (retention's subtractions, on both backends). Bulk loads rebuild
-the tables each from a finer one (``BULK_SOURCES``)."""
+the tables each from a finer one (``BULK_SOURCES``, ``resolvers/rollup_rebuild.py``)."""
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +29,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from kernel.raw_sql import rows_source
 from models.request import REQUEST_COLUMN_TYPES
 from models.rollup import SUM_COLUMNS, USAGE_KEY, USER_KEY, USER_USAGE_KEY, RollupSums
-from resolvers.data_versions import bump_version
 
 QUARTER_HOUR_MINUTES = 15
 
@@ -319,45 +317,7 @@ def start_sql(grain: Grain, postgres: bool, column: str) -> str:
     return (hour_sql if grain is Grain.HOUR else day_sql)(postgres, column)
 
 
-def bulk_rollups_sql(table: str, postgres: bool, where: str = "") -> str:
-    """``INSERT`` into ``table`` (empty of what it adds) of its BULK_SOURCES rows summed per its
-    key; ``where`` narrows the rows read: the cheapest way to build a table in bulk."""
-    source = BULK_SOURCES[table]
-    if source is None:
-        return requests_rolled_up_sql(table, postgres, where)
-    return regrouped_rollups_sql(table, source, postgres, where)
-
-
-def regrouped_rollups_sql(table: str, source: str, postgres: bool, where: str = "") -> str:
-    """``INSERT`` into ``table`` of the rollup table ``source`` (of the same grain or a finer
-    one, with the same keys or more) summed per ``table``'s key; ``where`` narrows the rows
-    read."""
-    layout = TABLES[table]
-    coarser = layout.grain is not TABLES[source].grain
-    expressions = ", ".join(
-        start_sql(layout.grain, postgres, "bucket_start") if coarser and k == "bucket_start"
-        else k
-        for k in layout.keys
-    )  # fmt: skip
-    return (
-        f"INSERT INTO {table} ({', '.join(layout.keys)}, {', '.join(SUM_COLUMNS)}) "
-        f"SELECT {expressions}, {ROLLUP_SUMS_SQL} FROM {source}"
-        f"{f' WHERE {where}' if where else ''} GROUP BY {expressions}"
-    )
-
-
-def requests_rolled_up_sql(table: str, postgres: bool, where: str = "") -> str:
-    """``INSERT`` into ``table`` (empty of what it adds) of the ``requests`` rows summed per
-    its key; ``where`` narrows the requests read."""
-    columns, expressions = _keys_from_requests(postgres, table)
-    return (
-        f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
-        f"SELECT {expressions}, {REQUEST_SUMS_SQL} FROM requests"
-        f"{f' WHERE {where}' if where else ''} GROUP BY {expressions}"
-    )
-
-
-def _keys_from_requests(postgres: bool, table: str) -> tuple[str, str]:
+def keys_from_requests(postgres: bool, table: str) -> tuple[str, str]:
     """``table``'s key columns, and the SQL that computes them from a ``requests`` row."""
     layout = TABLES[table]
     expressions = {
@@ -390,26 +350,9 @@ def _add_requests_sql(postgres: bool, table: str, source: str) -> str:
     """The upsert that adds the requests of ``source`` (``FROM`` onward: a table or CTE of
     ``requests``' columns, and its ``WHERE``; SQLite's upsert parser needs one) to ``table``,
     grouped by its key and in key order."""
-    columns, expressions = _keys_from_requests(postgres, table)
+    columns, expressions = keys_from_requests(postgres, table)
     return (
         f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
         f"SELECT {expressions}, {REQUEST_SUMS_SQL} FROM {source} GROUP BY {expressions} "
         f"ORDER BY {expressions} ON CONFLICT ({columns}) DO UPDATE SET {_adding(table)}"
     )
-
-
-async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> None:
-    """Recompute a project's rollups from its raw requests: for bulk loads (the demo, the
-    benchmarks) that write ``requests`` directly instead of through ``recordRequests``."""
-    postgres = connection.capabilities.dialect == "postgres"
-    mark = "$1" if postgres else "?"
-    await bump_version(connection, project_id)
-    for table in TABLES:
-        await connection.execute_query(
-            f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]
-        )
-    # Each table from its bulk source: a fraction of the raw rows to read for most.
-    for table in BULK_SOURCES:
-        await connection.execute_query(
-            bulk_rollups_sql(table, postgres, f"project_id = {mark}"), [project_id]
-        )
