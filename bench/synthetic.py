@@ -1,7 +1,7 @@
 """Synthetic requests at scale for the benchmarks: a realistic project (models, assistants,
 API tokens, 200 members) and a fast bulk loader (SQLite ``executemany``, PostgreSQL ``COPY``)
-that drops and rebuilds the secondary indexes and builds the rollups (the quarter-hour ones
-from the requests, the daily ones from the quarter-hour ones)."""
+that drops and rebuilds the secondary indexes and builds the rollups (the per-user quarter
+hours from the requests, every other table from a finer one)."""
 
 import math
 import random
@@ -21,12 +21,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from kernel.cache import ResultCache
 from models import ProjectRole
 from models.request import REQUEST_COLUMNS
-from resolvers.rollups import (
-    DAILY_SOURCES,
-    daily_from_quarters_sql,
-    regrouped_rollups_sql,
-    requests_rolled_up_sql,
-)
+from resolvers.rollup_rebuild import bulk_rollups_sql
+from resolvers.rollups import BULK_SOURCES, TABLES
 from tests.support.backends import postgres_database
 from tests.support.factories import (
     grant,
@@ -84,14 +80,9 @@ TAIL = COLUMNS[4:]
 
 
 def rollups_sql(postgres: bool) -> list[str]:
-    """Every rollup table from the requests: the per-user quarter hours from the requests, the
-    other quarter hours from those, each day from its quarter hours (fewer rows to read each
-    time)."""
-    return [
-        requests_rolled_up_sql("user_usage_rollups", postgres),
-        regrouped_rollups_sql("usage_rollups", "user_usage_rollups", postgres),
-        *(daily_from_quarters_sql(daily, postgres) for daily in DAILY_SOURCES),
-    ]
+    """Every rollup table, each from its bulk source: the per-user quarter hours from the
+    requests, every other table from a finer one (fewer rows to read each time)."""
+    return [bulk_rollups_sql(table, postgres) for table in BULK_SOURCES]
 
 
 @dataclass
@@ -279,7 +270,7 @@ def load_sqlite(
             for name, sql in indexes:
                 with clock.phase(f"  {name}"):
                     db.execute(sql)
-        with clock.phase("rollups (user_usage_rollups, usage_rollups, then daily)", size):
+        with clock.phase(f"rollups ({', '.join(BULK_SOURCES)})", size):
             db.execute("BEGIN")
             for sql in rollups_sql(postgres=False):
                 db.execute(sql)
@@ -330,13 +321,13 @@ async def load_postgres(
             for index in indexes:
                 with clock.phase(f"  {index['indexname']}"):
                     await db.execute(index["indexdef"])
-        with clock.phase("rollups (user_usage_rollups, usage_rollups, then daily)", size):
+        with clock.phase(f"rollups ({', '.join(BULK_SOURCES)})", size):
             async with db.transaction():
                 for sql in rollups_sql(postgres=True):
                     await db.execute(sql)
         with clock.phase("VACUUM ANALYZE + CHECKPOINT"):
             await db.execute("VACUUM (ANALYZE) requests")
-            for table in ("usage_rollups", "user_usage_rollups", *DAILY_SOURCES):
+            for table in TABLES:
                 await db.execute(f"ANALYZE {table}")
             await db.execute("CHECKPOINT")
     finally:
@@ -366,25 +357,20 @@ async def database(backend: str) -> AsyncIterator[tuple[str, Path | None]]:
 
 
 async def report_sizes(connection: BaseDBAsyncClient, project_id: int, label: str) -> None:
+    """Rows per rollup table; raises unless each sums every request of the project."""
     mark = "$1" if connection.capabilities.dialect == "postgres" else "?"
-    tables = ("usage_rollups", "user_usage_rollups", "usage_daily_rollups",
-              "user_usage_daily_rollups")  # fmt: skip
-    figures = []
-    for table, column in (
-        ("requests", "COUNT(*)"),
-        *((table, "COUNT(*)") for table in tables),
-        ("usage_rollups", "COALESCE(SUM(requests), 0)"),
-        ("user_usage_daily_rollups", "COALESCE(SUM(requests), 0)"),
-    ):
+    _, rows = await connection.execute_query(
+        f"SELECT COUNT(*) AS n FROM requests WHERE project_id = {mark}", [project_id]
+    )
+    requests = int(rows[0]["n"])
+    sizes = []
+    for table in TABLES:
         _, rows = await connection.execute_query(
-            f"SELECT {column} AS n FROM {table} WHERE project_id = {mark}", [project_id]
+            f"SELECT COUNT(*) AS n, COALESCE(SUM(requests), 0) AS requests FROM {table} "
+            f"WHERE project_id = {mark}",
+            [project_id],
         )
-        figures.append(int(rows[0]["n"]))
-    requests, *rows_per_table, rolled_up, rolled_up_daily = figures
-    if rolled_up != requests or rolled_up_daily != requests:
-        raise RuntimeError(
-            f"rollup counts {rolled_up:,} / {rolled_up_daily:,} (daily) != {requests:,} requests"
-        )
-    counted = zip(tables, rows_per_table, strict=True)
-    sizes = ", ".join(f"{n:,} {table} rows" for table, n in counted)
-    print(f"[{label}] benchmark project: {requests:,} requests, {sizes}", flush=True)
+        if int(rows[0]["requests"]) != requests:
+            raise RuntimeError(f"{table} counts {rows[0]['requests']:,} != {requests:,} requests")
+        sizes.append(f"{int(rows[0]['n']):,} {table} rows")
+    print(f"[{label}] benchmark project: {requests:,} requests, {', '.join(sizes)}", flush=True)

@@ -11,7 +11,10 @@ from models.request import Request
 from models.rollup import (
     DataVersion,
     UsageDailyRollup,
+    UsageHourlyRollup,
     UsageRollup,
+    UserDailyRollup,
+    UserHourlyRollup,
     UserUsageDailyRollup,
     UserUsageRollup,
 )
@@ -49,8 +52,11 @@ __all__ = [
     "Request",
     "RequestStatus",
     "UsageDailyRollup",
+    "UsageHourlyRollup",
     "UsageRollup",
     "User",
+    "UserDailyRollup",
+    "UserHourlyRollup",
     "UserUsageDailyRollup",
     "UserUsageRollup",
     "WebhookAttempt",

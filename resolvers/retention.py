@@ -12,15 +12,7 @@ from tortoise.transactions import in_transaction
 from kernel.raw_sql import bind_marks
 from models import ProjectSettings
 from resolvers.data_versions import bump_version
-from resolvers.rollups import (
-    DAILY_SOURCES,
-    SUMMED_REQUEST_COLUMNS,
-    TABLE_KEYS,
-    change_of,
-    day_of,
-    quarter_hour_of,
-    upsert_rollups,
-)
+from resolvers.rollups import START_OF, SUMMED_REQUEST_COLUMNS, TABLES, change_of, upsert_rollups
 
 DEFAULT_BATCH = 5000
 
@@ -94,10 +86,10 @@ async def _purge_batch(
     if changes:
         await bump_version(connection, project_id)
     await upsert_rollups(connection, changes)
-    # Rows emptied by this batch can only lie at or before the cutoff's quarter hour (or day).
-    for table in TABLE_KEYS:
-        utc = cutoff.astimezone(UTC)
-        last = day_of(utc) if table in DAILY_SOURCES else quarter_hour_of(utc)
+    # Rows emptied by this batch can only lie at or before the cutoff's quarter hour (or hour,
+    # or day).
+    for table, layout in TABLES.items():
+        last = START_OF[layout.grain](cutoff.astimezone(UTC))
         project, before = bind_marks(connection, 2)
         await connection.execute_query(
             f"DELETE FROM {table} WHERE project_id = {project} AND bucket_start <= {before} "

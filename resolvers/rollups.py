@@ -1,21 +1,25 @@
 """Keeping the rollups exact: in the batch's transaction, so a dashboard read after
 ``recordRequests`` returns sees every record.
 
-Two tiers, each with and without the user: quarter hours (15 minutes, aligned in UTC) and
-UTC days (the dashboards read whole days from the second, see
-``resolvers/dashboards/tiers.py``). A row's ``bucket_start`` column is its quarter hour or
-its day. The sums every row keeps are ``models.rollup.RollupSums``: every SQL list of them
-here is built from its fields.
+Three grains (``Grain``): quarter hours (15 minutes, aligned in UTC), UTC hours and UTC days.
+Every table (``TABLES``) has one grain and keeps some of the dimensions: every dimension with
+and without the user by quarter hour and by day, every one but the user by hour, the user
+alone by hour and by day (the dashboards read each part of a range from the coarsest grain
+and narrowest table that fit, see ``resolvers/dashboards/tiers.py``). A row's
+``bucket_start`` column is its quarter hour, hour or day. The sums every row keeps are
+``models.rollup.RollupSums``: every SQL list of them here is built from its fields.
 
 Three ways in: ``add_new_requests`` (PostgreSQL ingestion) hands the batch's columns to one
-statement that groups and upserts all four tables; ``add_requests_from`` (SQLite ingestion)
+statement that groups and upserts every table; ``add_requests_from`` (SQLite ingestion)
 groups the rows just inserted in the database, a statement a table; ``upsert_rollups`` adds
-changes grouped in Python (retention's subtractions, on both backends)."""
+changes grouped in Python (retention's subtractions, on both backends). Bulk loads rebuild
+the tables each from a finer one (``BULK_SOURCES``, ``resolvers/rollup_rebuild.py``)."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import cache
 from operator import attrgetter, itemgetter
 
@@ -24,8 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kernel.raw_sql import rows_source
 from models.request import REQUEST_COLUMN_TYPES
-from models.rollup import SUM_COLUMNS, USAGE_KEY, USER_USAGE_KEY, RollupSums
-from resolvers.data_versions import bump_version
+from models.rollup import SUM_COLUMNS, USAGE_KEY, USER_KEY, USER_USAGE_KEY, RollupSums
 
 QUARTER_HOUR_MINUTES = 15
 
@@ -63,21 +66,56 @@ SUMMED_REQUEST_COLUMNS = tuple(column for column in SUM_COLUMNS if column not in
 REQUEST_SUMS_SQL = ", ".join(f"{_COUNTED.get(c, f'SUM({c})')} AS {c}" for c in SUM_COLUMNS)
 ROLLUP_SUMS_SQL = ", ".join(f"SUM({c}) AS {c}" for c in SUM_COLUMNS)
 
-USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "varchar")
-USER_USAGE_TYPES = ("int", "timestamptz", "int", "int", "int", "int", "varchar")
+
+class Grain(StrEnum):
+    QUARTER = "quarter"
+    HOUR = "hour"
+    DAY = "day"
 
 
-# Every rollup table, in the order batches write them, with its key columns and their types.
-TABLE_KEYS = {
-    "user_usage_rollups": (USER_USAGE_KEY, USER_USAGE_TYPES),
-    "usage_rollups": (USAGE_KEY, USAGE_TYPES),
-    "user_usage_daily_rollups": (USER_USAGE_KEY, USER_USAGE_TYPES),
-    "usage_daily_rollups": (USAGE_KEY, USAGE_TYPES),
+# The SQL type of each key column.
+_KEY_TYPES = {
+    "project_id": "int", "bucket_start": "timestamptz", "user_key": "int",
+    "assistant_key": "int", "model_id": "int", "api_token_key": "int", "status": "varchar",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RollupTable:
+    grain: Grain
+    keys: tuple[str, ...]  # its unique key: the project, the bucket, the dimensions kept
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(_KEY_TYPES[key] for key in self.keys)
+
+    @property
+    def with_user(self) -> bool:
+        return "user_key" in self.keys
+
+
+# Every rollup table, in the order batches write them (concurrent writers lock rows in one
+# order and cannot deadlock), with its grain and key.
+TABLES = {
+    "user_usage_rollups": RollupTable(Grain.QUARTER, USER_USAGE_KEY),
+    "usage_rollups": RollupTable(Grain.QUARTER, USAGE_KEY),
+    "user_usage_daily_rollups": RollupTable(Grain.DAY, USER_USAGE_KEY),
+    "usage_daily_rollups": RollupTable(Grain.DAY, USAGE_KEY),
+    "user_hourly_rollups": RollupTable(Grain.HOUR, USER_KEY),
+    "user_daily_rollups": RollupTable(Grain.DAY, USER_KEY),
+    "usage_hourly_rollups": RollupTable(Grain.HOUR, USAGE_KEY),
 }
-# Each daily table and the quarter-hour table it sums.
-DAILY_SOURCES = {
+# Each table and the one a bulk load sums it from (None: the requests), in an order where a
+# source comes before what is summed from it; each source holds the table's keys, at its
+# grain or a finer one, and fewer rows than the tables before it that would do.
+BULK_SOURCES: dict[str, str | None] = {
+    "user_usage_rollups": None,
+    "usage_rollups": "user_usage_rollups",
     "user_usage_daily_rollups": "user_usage_rollups",
     "usage_daily_rollups": "usage_rollups",
+    "user_hourly_rollups": "user_usage_rollups",
+    "user_daily_rollups": "user_usage_daily_rollups",
+    "usage_hourly_rollups": "usage_rollups",
 }
 
 
@@ -121,35 +159,50 @@ def next_quarter_hour(quarter_hour: datetime) -> datetime:
     return quarter_hour + timedelta(minutes=QUARTER_HOUR_MINUTES)
 
 
+def hour_of(instant: datetime) -> datetime:
+    """The start of the UTC hour holding ``instant`` (which must be UTC)."""
+    return instant.replace(minute=0, second=0, microsecond=0)
+
+
 def day_of(instant: datetime) -> datetime:
     """Midnight UTC of the day holding ``instant`` (which must be UTC)."""
     return instant.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+# The start of the bucket of each grain holding a UTC instant.
+START_OF: dict[Grain, Callable[[datetime], datetime]] = {
+    Grain.QUARTER: quarter_hour_of,
+    Grain.HOUR: hour_of,
+    Grain.DAY: day_of,
+}
+
+
 async def upsert_rollups(
     connection: BaseDBAsyncClient, changes: Iterable[tuple[RollupKey, RollupSums]]
 ) -> None:
-    """Add ``changes`` (negative sums subtract) to the four rollup tables.
+    """Add ``changes`` (negative sums subtract) to every rollup table.
 
     Keys are written in sorted order so that concurrent batches lock rows in the same order
     and cannot deadlock; the tables always in the same order for the same reason.
     """
-    tiers: dict[str, dict[tuple[object, ...], RollupSums]] = {
-        table: defaultdict(RollupSums) for table in TABLE_KEYS
-    }
-    per_user, per_usage = tiers["user_usage_rollups"], tiers["usage_rollups"]
+    quarters: dict[tuple[object, ...], RollupSums] = defaultdict(RollupSums)
     for key, sums in changes:
-        per_user[key.as_tuple()].add(sums)
-        per_usage[key.without_user()].add(sums)
-    # The daily rows from the quarter-hour ones: far fewer keys than the batch has records.
-    daily_user, daily_usage = tiers["user_usage_daily_rollups"], tiers["usage_daily_rollups"]
-    for quarters, days in ((per_user, daily_user), (per_usage, daily_usage)):
-        for (project_id, quarter_hour, *rest), sums in quarters.items():
+        quarters[key.as_tuple()].add(sums)
+    # Every table's rows from the per-user quarter hours, which hold every key column: far
+    # fewer keys than the batch has records.
+    bucket = USER_USAGE_KEY.index("bucket_start")
+    for table, layout in TABLES.items():
+        positions = [USER_USAGE_KEY.index(column) for column in layout.keys]
+        start_of = START_OF[layout.grain]
+        rows: dict[tuple[object, ...], RollupSums] = defaultdict(RollupSums)
+        for quarter_key, sums in quarters.items():
+            quarter_hour = quarter_key[bucket]
             assert isinstance(quarter_hour, datetime)
-            days[(project_id, day_of(quarter_hour), *rest)].add(sums)
-    for table, rows in tiers.items():
-        keys, types = TABLE_KEYS[table]
-        await _upsert(connection, table, keys, types, rows)
+            rows[tuple(
+                start_of(quarter_hour) if position == bucket else quarter_key[position]
+                for position in positions
+            )].add(sums)  # fmt: skip
+        await _upsert(connection, table, layout.keys, layout.types, rows)
 
 
 # The request columns a batch is rolled up from, each bound as one array of its SQL type:
@@ -165,11 +218,11 @@ async def add_new_requests(
     connection: BaseDBAsyncClient, project_id: int, columns: Mapping[str, Sequence[object]]
 ) -> None:
     """PostgreSQL: add a batch of new requests (``columns`` holds ROLLED_UP_COLUMNS, one
-    sequence each) to the four rollup tables in one statement.
+    sequence each) to every rollup table in one statement.
 
     The database groups the rows (where Python took as long as the upserts) and a round trip
-    serves four tables. Each table's rows are upserted in key order, the tables in
-    TABLE_KEYS order, as ``upsert_rollups`` does: batches and purges lock alike.
+    serves every table. Each table's rows are upserted in key order, the tables in TABLES
+    order, as ``upsert_rollups`` does: batches and purges lock alike.
     """
     if columns["created_at"]:
         arrays = [list(columns[name]) for name in ROLLED_UP_COLUMNS]
@@ -188,11 +241,11 @@ def _add_new_requests_sql() -> str:
     )
     steps = [f"batch AS MATERIALIZED ({batch})"] + [
         f"step{number} AS ({_add_requests_sql(True, table, 'batch')} RETURNING 1)"
-        for number, table in enumerate(TABLE_KEYS)
+        for number, table in enumerate(TABLES)
     ]
     # Reading each step's count in turn runs the steps in that order (PostgreSQL would
     # otherwise pick one): the table order that keeps batches and purges from deadlocking.
-    counts = ", ".join(f"(SELECT COUNT(*) FROM step{number})" for number in range(len(TABLE_KEYS)))
+    counts = ", ".join(f"(SELECT COUNT(*) FROM step{number})" for number in range(len(TABLES)))
     return f"WITH {', '.join(steps)} SELECT {counts}"
 
 
@@ -241,6 +294,14 @@ def quarter_hour_sql(postgres: bool, column: str = "created_at") -> str:
     )
 
 
+def hour_sql(postgres: bool, column: str) -> str:
+    """SQL for the UTC hour of a stored UTC timestamp, stored as the ORM stores it."""
+    if postgres:
+        return f"date_bin('60 minutes', {column}, {EPOCH})"
+    # SQLite keeps UTC instants as text, 'YYYY-MM-DD HH:MM:SS[.ffffff]+00:00'.
+    return f"substr({column}, 1, 13) || ':00:00+00:00'"
+
+
 def day_sql(postgres: bool, column: str = "bucket_start") -> str:
     """SQL for midnight UTC of a stored UTC timestamp's day, stored as the ORM stores it."""
     if postgres:
@@ -249,64 +310,37 @@ def day_sql(postgres: bool, column: str = "bucket_start") -> str:
     return f"substr({column}, 1, 10) || ' 00:00:00+00:00'"
 
 
-def daily_from_quarters_sql(daily: str, postgres: bool, where: str = "") -> str:
-    """``INSERT`` into ``daily`` of its quarter-hour table summed per day (``where`` narrows
-    the quarter-hour rows read): the cheapest way to build the daily tier in bulk."""
-    return regrouped_rollups_sql(daily, DAILY_SOURCES[daily], postgres, where)
+def start_sql(grain: Grain, postgres: bool, column: str) -> str:
+    """SQL for the start of the bucket of ``grain`` holding a stored UTC timestamp."""
+    if grain is Grain.QUARTER:
+        return quarter_hour_sql(postgres, column)
+    return (hour_sql if grain is Grain.HOUR else day_sql)(postgres, column)
 
 
-def regrouped_rollups_sql(table: str, source: str, postgres: bool, where: str = "") -> str:
-    """``INSERT`` into ``table`` of the rollup table ``source`` (of the same tier or its
-    quarter hours, with the same keys or more) summed per ``table``'s key; ``where`` narrows
-    the rows read."""
-    keys, _ = TABLE_KEYS[table]
-    day = table in DAILY_SOURCES and source not in DAILY_SOURCES
-    expressions = ", ".join(day_sql(postgres) if day and k == "bucket_start" else k for k in keys)
-    return (
-        f"INSERT INTO {table} ({', '.join(keys)}, {', '.join(SUM_COLUMNS)}) "
-        f"SELECT {expressions}, {ROLLUP_SUMS_SQL} FROM {source}"
-        f"{f' WHERE {where}' if where else ''} GROUP BY {expressions}"
-    )
-
-
-def requests_rolled_up_sql(table: str, postgres: bool, where: str = "") -> str:
-    """``INSERT`` into ``table`` (empty of what it adds) of the ``requests`` rows summed per
-    its key; ``where`` narrows the requests read."""
-    columns, expressions = _keys_from_requests(postgres, table)
-    return (
-        f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
-        f"SELECT {expressions}, {REQUEST_SUMS_SQL} FROM requests"
-        f"{f' WHERE {where}' if where else ''} GROUP BY {expressions}"
-    )
-
-
-def _keys_from_requests(postgres: bool, table: str) -> tuple[str, str]:
+def keys_from_requests(postgres: bool, table: str) -> tuple[str, str]:
     """``table``'s key columns, and the SQL that computes them from a ``requests`` row."""
-    keys, _ = TABLE_KEYS[table]
-    start = (
-        day_sql(postgres, "created_at") if table in DAILY_SOURCES else quarter_hour_sql(postgres)
-    )
+    layout = TABLES[table]
     expressions = {
         "project_id": "project_id",
-        "bucket_start": start,
+        "bucket_start": start_sql(layout.grain, postgres, "created_at"),
         "user_key": "COALESCE(user_id, 0)",
         "assistant_key": "COALESCE(assistant_id, 0)",
         "model_id": "model_id",
         "api_token_key": "COALESCE(api_token_id, 0)",
         "status": "status",
     }
-    return ", ".join(keys), ", ".join(expressions[key] for key in keys)
+    return ", ".join(layout.keys), ", ".join(expressions[key] for key in layout.keys)
 
 
 async def add_requests_from(connection: BaseDBAsyncClient, project_id: int, first_id: int) -> None:
     """SQLite: add the project's requests with ids from ``first_id`` on (those the caller's
-    transaction just inserted: SQLite has one writer at a time) to the four rollup tables,
+    transaction just inserted: SQLite has one writer at a time) to every rollup table,
     grouped by the database, one statement per table."""
     # The unary + keeps SQLite off the (project_id, ...) indexes, which made it scan all of the
     # project's rows for every batch (5.5x slower at 1M rows); the rowid range reads just the
     # batch's.
     source = "requests WHERE +project_id = ? AND id >= ?"
-    for table in TABLE_KEYS:
+    for table in TABLES:
         await connection.execute_query(
             _add_requests_sql(False, table, source), [project_id, first_id]
         )
@@ -316,31 +350,9 @@ def _add_requests_sql(postgres: bool, table: str, source: str) -> str:
     """The upsert that adds the requests of ``source`` (``FROM`` onward: a table or CTE of
     ``requests``' columns, and its ``WHERE``; SQLite's upsert parser needs one) to ``table``,
     grouped by its key and in key order."""
-    columns, expressions = _keys_from_requests(postgres, table)
+    columns, expressions = keys_from_requests(postgres, table)
     return (
         f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
         f"SELECT {expressions}, {REQUEST_SUMS_SQL} FROM {source} GROUP BY {expressions} "
         f"ORDER BY {expressions} ON CONFLICT ({columns}) DO UPDATE SET {_adding(table)}"
     )
-
-
-async def rebuild_rollups(connection: BaseDBAsyncClient, project_id: int) -> None:
-    """Recompute a project's rollups from its raw requests: for bulk loads (the demo, the
-    benchmarks) that write ``requests`` directly instead of through ``recordRequests``."""
-    postgres = connection.capabilities.dialect == "postgres"
-    mark = "$1" if postgres else "?"
-    await bump_version(connection, project_id)
-    for table in TABLE_KEYS:
-        await connection.execute_query(
-            f"DELETE FROM {table} WHERE project_id = {mark}", [project_id]
-        )
-    for table in TABLE_KEYS:
-        if table not in DAILY_SOURCES:
-            await connection.execute_query(
-                requests_rolled_up_sql(table, postgres, f"project_id = {mark}"), [project_id]
-            )
-    # The days from the quarter hours just written: a fraction of the raw rows to read.
-    for daily in DAILY_SOURCES:
-        await connection.execute_query(
-            daily_from_quarters_sql(daily, postgres, f"project_id = {mark}"), [project_id]
-        )

@@ -1,5 +1,5 @@
 """The migrations describe the models, and upgrading a database that already holds rollups
-starts the daily tier out complete."""
+starts the daily tier, the hourly one and the per-user hourly and daily tiers out complete."""
 
 import sqlite3
 import subprocess
@@ -148,6 +148,17 @@ async def test_upgrading_sums_the_stored_quarter_hours_into_utc_days(
             url,
             f"SELECT project_id, {KEYS}, {SUMS} FROM usage_daily_rollups",  # noqa: S608
         )
+        users_alone = {
+            table: await execute(
+                url,
+                f"SELECT project_id, bucket_start, user_key, {SUMS} FROM {table}",  # noqa: S608
+            )
+            for table in ("user_hourly_rollups", "user_daily_rollups")
+        }
+        hourly = await execute(
+            url,
+            f"SELECT project_id, {KEYS}, {SUMS} FROM usage_hourly_rollups",  # noqa: S608
+        )
     first, second = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
     assert sorted((p, as_utc(b), *rest) for p, b, *rest in daily_user) == sorted([
         (7, first, 1, 2, 3, 0, "SUCCESS", 2, 0, 100, 40, 10, 5),
@@ -159,4 +170,26 @@ async def test_upgrading_sums_the_stored_quarter_hours_into_utc_days(
     assert sorted((p, as_utc(b), *rest) for p, b, *rest in daily) == [
         (7, first, 2, 3, 0, "SUCCESS", 2, 0, 100, 40, 10, 5),
         (7, second, 2, 3, 0, "SUCCESS", 5, 0, 60, 100, 12, 3),
+    ]
+    # and the hourly tier and the per-user tiers of the user alone the same, per UTC hour and
+    # per UTC day
+    hour = [first.replace(hour=23), second, second.replace(hour=12), second.replace(hour=23)]
+    assert sorted((p, as_utc(b), *rest) for p, b, *rest in hourly) == [
+        (7, hour[0], 2, 3, 0, "SUCCESS", 2, 0, 100, 40, 10, 5),
+        (7, hour[1], 2, 3, 0, "SUCCESS", 1, 0, 50, 20, 5, 2),
+        (7, hour[2], 2, 3, 0, "SUCCESS", 4, 0, 10, 80, 7, 1),
+    ]
+    assert sorted((p, as_utc(b), *rest) for p, b, *rest in users_alone["user_hourly_rollups"]) == [
+        (7, hour[0], 1, 2, 0, 100, 40, 10, 5),
+        (7, hour[1], 1, 1, 0, 50, 20, 5, 2),
+        (7, hour[2], 0, 3, 0, 30, 60, 3, 3),
+        (7, hour[2], 1, 4, 0, 10, 80, 7, 1),
+        (7, hour[3], 1, 1, 1, 0, 9, 1, 0),
+        (8, hour[0], 1, 2, 0, 100, 40, 10, 5),
+    ]
+    assert sorted((p, as_utc(b), *rest) for p, b, *rest in users_alone["user_daily_rollups"]) == [
+        (7, first, 1, 2, 0, 100, 40, 10, 5),
+        (7, second, 0, 3, 0, 30, 60, 3, 3),
+        (7, second, 1, 6, 1, 60, 109, 13, 3),
+        (8, first, 1, 2, 0, 100, 40, 10, 5),
     ]

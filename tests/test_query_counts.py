@@ -47,6 +47,9 @@ NEW_BATCH = {
         "INSERT INTO usage_rollups",
         "INSERT INTO user_usage_daily_rollups",
         "INSERT INTO usage_daily_rollups",
+        "INSERT INTO user_hourly_rollups",
+        "INSERT INTO user_daily_rollups",
+        "INSERT INTO usage_hourly_rollups",
         "COMMIT",
     ],
     "postgres": [
@@ -55,7 +58,7 @@ NEW_BATCH = {
         "COPY requests",
         "RELEASE SAVEPOINT",
         "INSERT INTO project_data_versions",
-        "WITH batch",  # the four rollup upserts in one statement
+        "WITH batch",  # every rollup upsert in one statement
         "COMMIT",
     ],
 }

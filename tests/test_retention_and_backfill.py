@@ -10,7 +10,8 @@ from tortoise.transactions import in_transaction
 
 from models import Project, Request, UsageRollup, UserUsageRollup
 from resolvers.retention import purge_expired
-from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of, rebuild_rollups
+from resolvers.rollup_rebuild import rebuild_rollups
+from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of
 from tests.support.backends import Backend, command_env, run_cli
 from tests.support.factories import grant, make_model, make_project, make_request, make_user
 from tests.support.records import record

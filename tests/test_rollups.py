@@ -17,7 +17,8 @@ from models import (
     UserUsageRollup,
 )
 from models.rollup import SUM_COLUMNS, RollupSums
-from resolvers.rollups import SUMMED_REQUEST_COLUMNS, day_of, quarter_hour_of, rebuild_rollups
+from resolvers.rollup_rebuild import rebuild_rollups
+from resolvers.rollups import SUMMED_REQUEST_COLUMNS, day_of, quarter_hour_of
 from tests.support.backends import Backend
 from tests.support.factories import (
     grant,

@@ -1,6 +1,6 @@
-"""How a range is split between the daily rollups, the quarter-hour rollups and raw rows:
-counted with their signs, the parts are exactly the range, each quarter hour in its own
-bucket."""
+"""How a range is split between the daily rollups, the hourly ones, the quarter-hour rollups
+and raw rows: counted with their signs, the parts are exactly the range, each quarter hour in
+its own bucket."""
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,6 +18,7 @@ from resolvers.dashboards.tiers import (
     Span,
     TierPlan,
     plan_tiers,
+    with_hours,
 )
 from resolvers.dashboards.time_range import Window
 from resolvers.rollups import day_of, quarter_hour_of
@@ -61,7 +62,11 @@ def counted(plan: TierPlan, buckets: Window | None) -> Counter[tuple[datetime, i
     for span in plan.quarters:
         for quarter in quarters_of(span):
             counts[(quarter, bucket(quarter))] += 1
-    for span, counted_at in plan.borrowed:
+    for span in plan.hours:
+        # An hour's row counts in the bucket of its start: its quarter hours must all be there.
+        for quarter in quarters_of(span):
+            counts[(quarter, bucket(quarter.replace(minute=0)))] += 1
+    for span, counted_at in [*plan.borrowed, *plan.borrowed_hours]:
         for quarter in quarters_of(span):
             counts[(quarter, bucket(counted_at))] -= 1
     return +counts  # without the quarter hours counted as often as subtracted
@@ -70,17 +75,19 @@ def counted(plan: TierPlan, buckets: Window | None) -> Counter[tuple[datetime, i
 def assert_exact_cover(plan: TierPlan, start: datetime, end: datetime) -> None:
     """Each instant of the range read once (borrowing counted with its signs), each source's
     spans in order and apart."""
-    inner = [span for source in (plan.days, plan.late_days, plan.quarters) for span in source]
+    inner = [
+        span for source in (plan.days, plan.late_days, plan.quarters, plan.hours) for span in source
+    ]
     whole = sorted([*plan.raw, (min(s for s, _ in inner), max(e for _, e in inner))]) if inner \
         else sorted(plan.raw)  # fmt: skip
     assert whole[0][0] == start
     assert whole[-1][1] == end
     for (_, earlier_end), (later_start, _) in pairwise(whole):
         assert earlier_end == later_start
-    for source in (plan.days, plan.late_days, plan.quarters, plan.raw):
+    for source in (plan.days, plan.late_days, plan.quarters, plan.hours, plan.raw):
         assert source == sorted(source)
         assert all(a < b for a, b in source)
-    for source in (plan.days, plan.late_days, plan.quarters):
+    for source in (plan.days, plan.late_days, plan.quarters, plan.hours):
         assert all(a[1] < b[0] for a, b in pairwise(source))  # adjacent runs are joined
 
 
@@ -123,6 +130,58 @@ def test_each_quarter_hour_is_counted_once_in_its_own_bucket(
         assert raw_end - raw_start < QUARTER
     assert len(plan.days) + len(plan.late_days) <= MAX_DAY_RUNS
     assert len(plan.borrowed) <= MAX_BORROWED_DAYS
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31)),
+    length=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=40)),
+    zone=st.sampled_from(ZONES),
+    granularity=st.sampled_from(list(Granularity)),
+    bucketed=st.booleans(),
+)
+def test_hours_moved_to_the_hourly_tier_keep_each_quarter_hour_once_in_its_own_bucket(
+    start: datetime, length: timedelta, zone: str, granularity: Granularity, bucketed: bool
+) -> None:
+    begin = start.replace(tzinfo=UTC)
+    end = begin + length
+    if granularity is Granularity.HOUR:
+        end = min(end, begin + timedelta(days=20))
+    buckets = window(begin, end, zone, granularity) if bucketed else None
+    plain = plan_tiers(begin, end, buckets)
+
+    plan = with_hours(plain, buckets)
+
+    assert_exact_cover(plan, begin, end)
+    assert counted(plan, buckets) == counted(plain, buckets)
+    for hour_start, hour_end in [*plan.hours, *(span for span, _ in plan.borrowed_hours)]:
+        assert hour_start.minute == hour_end.minute == 0
+    # No whole hour inside one bucket is left in quarter hours.
+    starts = () if buckets is None else buckets.starts
+    for span in [*plan.quarters, *(span for span, _ in plan.borrowed)]:
+        at = span[0].replace(minute=0) + timedelta(hours=1) if span[0].minute else span[0]
+        while at + timedelta(hours=1) <= span[1]:
+            assert any(at < s < at + timedelta(hours=1) for s in starts)
+            at += timedelta(hours=1)
+
+
+def test_an_hourly_week_in_new_york_reads_hours_and_kolkata_quarter_hours() -> None:
+    start, end = utc(2026, 3, 5, 5), utc(2026, 3, 12, 4)  # across 8 March's spring-forward
+    hours = window(start, end, "America/New_York", Granularity.HOUR)
+    new_york = with_hours(plan_tiers(start, end, hours), hours)
+    assert (new_york.hours, new_york.quarters) == ([(start, end)], [])
+    kolkata = window(start, end, "Asia/Kolkata", Granularity.HOUR)
+    plan = with_hours(plan_tiers(start, end, kolkata), kolkata)
+    assert (plan.hours, plan.quarters) == ([], [(start, end)])
+
+
+def test_auckland_days_cut_near_noon_read_hours() -> None:
+    start, end = utc(2026, 3, 1, 11), utc(2026, 3, 11, 11)  # Auckland's midnights, +13
+    buckets = window(start, end, "Pacific/Auckland", Granularity.DAY)
+    plan = with_hours(plan_tiers(start, end, buckets), buckets)
+    assert plan.hours == [(start, end)]
+    assert plan.quarters == plan.days == []
+    assert plan.borrowed == plan.borrowed_hours == []
 
 
 def test_a_total_reads_every_whole_day_at_once() -> None:

@@ -18,7 +18,8 @@ from tests.support.live_server import live_server, server_env
 VIEWER = {"query": "{ viewer { id } }"}
 USAGE_TABLES = (
     "requests, usage_rollups, user_usage_rollups, usage_daily_rollups, "
-    "user_usage_daily_rollups, project_data_versions"
+    "user_usage_daily_rollups, user_hourly_rollups, user_daily_rollups, usage_hourly_rollups, "
+    "project_data_versions"
 )
 WAITING_ON_LOCKS = """
 SELECT count(*) FROM pg_stat_activity

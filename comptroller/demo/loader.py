@@ -15,7 +15,7 @@ from comptroller.demo.world import World
 from comptroller.demo.world_creation import create_world
 from models import Project, User
 from models.request import REQUEST_COLUMNS
-from resolvers.rollups import rebuild_rollups
+from resolvers.rollup_rebuild import rebuild_rollups
 
 BATCH_SIZE = 10_000
 INSERT_REQUEST_SQL = (

@@ -1,16 +1,21 @@
 """Sums of requests over a range, grouped by dimensions and by a window's buckets.
 
-Whole UTC days that lie inside one bucket are read from the daily rollups, the other whole
+Whole UTC days that lie inside one bucket are read from the daily rollups, whole hours that
+do from the hourly ones when the query needs no dimension but the user, the other whole
 quarter hours from the quarter-hour rollups, and only the partial quarter hours at the edges
 of the range from raw rows (``resolvers/dashboards/tiers.py``): one statement per source.
+Each grain's source is the narrowest table holding every dimension the query groups or
+filters by: the user alone is far fewer rows than the user with everything else.
 The cost of a dashboard therefore grows with the number of buckets and dimension values, not
 with the number of requests. Buckets are grouped in SQL, so only one row per bucket and
 dimension values reaches Python.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -20,9 +25,9 @@ from kernel.raw_sql import Statement
 from models import Request, RequestStatus
 from models.rollup import SUM_COLUMNS, RollupSums
 from resolvers.dashboards.bucket_sql import bucket_index_sql, epoch_sql
-from resolvers.dashboards.tiers import Span, plan_tiers
+from resolvers.dashboards.tiers import Span, plan_tiers, with_hours
 from resolvers.dashboards.time_range import Window
-from resolvers.rollups import REQUEST_SUMS_SQL, ROLLUP_SUMS_SQL, quarter_hour_of
+from resolvers.rollups import REQUEST_SUMS_SQL, ROLLUP_SUMS_SQL, TABLES, Grain, quarter_hour_of
 
 
 class Dimension(StrEnum):
@@ -92,9 +97,24 @@ _LAST_SECOND = 86_399  # from a day's start
 # Borrowing binds the filter up to 64 times a statement, whole days up to 17 times.
 _MAX_VALUES_TO_BORROW = 200
 _MAX_VALUES_FOR_DAYS = 1_000
-# The rollup tables of each tier, without and with the user.
-_DAILY = ("usage_daily_rollups", "user_usage_daily_rollups")
-_QUARTERS = ("usage_rollups", "user_usage_rollups")
+
+
+def rollup_column(dimension: Dimension) -> str:
+    """The column holding ``dimension`` in the rollups."""
+    return _ROLLUP[dimension]
+
+
+@cache
+def source_table(grain: Grain, with_user: bool, needed: frozenset[str]) -> str | None:
+    """The rollup table of ``grain`` to read: the one with the fewest key columns among those
+    holding every column ``needed`` that keep the user when ``with_user`` (the others hold
+    fewer rows for queries without it); None when that grain has none."""
+    fitting = [
+        (len(layout.keys), table)
+        for table, layout in TABLES.items()
+        if layout.grain is grain and layout.with_user == with_user and needed <= set(layout.keys)
+    ]
+    return min(fitting)[1] if fitting else None
 
 
 async def aggregate(
@@ -110,28 +130,43 @@ async def aggregate(
     bucket of ``buckets`` (a window from ``start`` to ``end``) when given; on ``connection``
     (a transaction's) when given, else the ORM's connection, whatever its name."""
     connection = connection or Request._meta.db
-    with_user = int(Dimension.USER in group_by or filters.user_ids is not None)
+    with_user = Dimension.USER in group_by or filters.user_ids is not None
+    needed = frozenset(_ROLLUP[d] for d in (*group_by, *filters.constraints()))
+    daily, hourly, quarterly = (
+        source_table(grain, with_user, needed) for grain in (Grain.DAY, Grain.HOUR, Grain.QUARTER)
+    )
+    # Every dimension is kept by the day and by the quarter hour.
+    assert daily is not None
+    assert quarterly is not None
     # PostgreSQL plans parallel workers for each statement (5-10 ms): for the rollups without
     # the user, whose quarter hours are few, borrowing's extra statement cost more than it
     # saved (a New York usage timeline, 1M requests). SQLite gains either way.
-    borrow = bool(with_user) or connection.capabilities.dialect != "postgres"
+    borrow = with_user or connection.capabilities.dialect != "postgres"
     # Each span repeats the filter's values in its statement, which binds at most 32,766
     # values (SQLite; asyncpg 32,767): long id lists read fewer spans, or one as before.
     values = sum(len(v) for v in filters.constraints().values())
     plan = plan_tiers(start, end, buckets, borrow and values <= _MAX_VALUES_TO_BORROW,
                       values <= _MAX_VALUES_FOR_DAYS)  # fmt: skip
+    if hourly is not None:
+        plan = with_hours(plan, buckets)
     merged: Merged = {}
     # A day's row counts in the bucket of its start, or of its last second (a late day).
     days = [(span, 0) for span in plan.days] + [(span, _LAST_SECOND) for span in plan.late_days]
-    quarters = [(span, 0) for span in plan.quarters]
-    for tables, spans in ((_DAILY, days), (_QUARTERS, quarters)):
+    for table, spans in (
+        (daily, days),
+        (hourly, [(span, 0) for span in plan.hours]),
+        (quarterly, [(span, 0) for span in plan.quarters]),
+    ):
         if spans:
-            await _from_rollup(connection, tables[with_user], project_id, filters, spans,
-                               group_by, buckets, merged)  # fmt: skip
-    if plan.borrowed:
-        assert buckets is not None, "only cut buckets borrow"
-        await _subtract_borrowed(connection, _QUARTERS[with_user], project_id, filters,
-                                 plan.borrowed, group_by, buckets, merged)  # fmt: skip
+            assert table is not None
+            await _from_rollup(connection, table, project_id, filters, spans, group_by,
+                               buckets, merged)  # fmt: skip
+    for table, borrowed in ((quarterly, plan.borrowed), (hourly, plan.borrowed_hours)):
+        if borrowed:
+            assert buckets is not None, "only cut buckets borrow"
+            assert table is not None
+            await _subtract_borrowed(connection, table, project_id, filters, borrowed,
+                                     group_by, buckets, merged)  # fmt: skip
     for edge_start, edge_end in plan.raw:
         await _from_raw(connection, project_id, filters, edge_start, edge_end, group_by,
                         buckets, merged)  # fmt: skip
@@ -160,8 +195,8 @@ async def _from_rollup(
         ``shifted`` adds each span's shift as a column."""
         selects = []
         for (span_start, span_end), shift in spans:
-            where = _where(statement, project_id, filters, "bucket_start", span_start, span_end,
-                           _ROLLUP)  # fmt: skip
+            where = range_where(statement, project_id, filters, "bucket_start", span_start,
+                                span_end)  # fmt: skip
             selected = f"{columns}, {int(shift)} AS shift" if shifted else columns
             selects.append(f"SELECT {selected} FROM {table} WHERE {where}{grouping}")
         return " UNION ALL ".join(selects)
@@ -170,8 +205,9 @@ async def _from_rollup(
         if len(spans) == 1:
             (span_start, span_end), _ = spans[0]
             source = table
-            statement.where.append(_where(statement, project_id, filters, "bucket_start",
-                                          span_start, span_end, _ROLLUP))  # fmt: skip
+            statement.where.append(
+                range_where(statement, project_id, filters, "bucket_start", span_start, span_end)
+            )
         else:
             source = f"({rows('*')}) AS tier"
         await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, group_by, None, merged)
@@ -187,18 +223,30 @@ async def _from_rollup(
             bucket_column=True,
         )  # fmt: skip
         return
-    # Two steps: first per rollup row start (a quarter hour or a day), in the order of the
-    # rollups' unique index (so SQLite streams each span without sorting), then per bucket
-    # over far fewer rows. The CTE comes first in the text, as its parameters are bound first
-    # (SQLite's are positional).
+    # Per rollup row start (a quarter hour, hour or day), in the order of the rollups' unique
+    # index (so SQLite streams each span without sorting), then per bucket here: SQLite's date
+    # functions cost more per row (the CASE over segments called them up to three times) than
+    # adding the row up in Python.
     per_start = ", ".join(["bucket_start", *keys])
-    first_step = rows(f"{per_start}, {ROLLUP_SUMS_SQL}", f" GROUP BY {per_start}", shifted=True)
-    epoch = f"{epoch_sql('bucket_start', False)} + shift"
-    index = bucket_index_sql(buckets, epoch, statement.bind, False)
-    await _run(
-        connection, statement, "per_start", [index, *keys], ROLLUP_SUMS_SQL, group_by, None,
-        merged, bucket_column=True, prefix=f"WITH per_start AS ({first_step}) ",
-    )  # fmt: skip
+    sql = rows(f"{per_start}, {ROLLUP_SUMS_SQL}", f" GROUP BY {per_start}", shifted=True)
+    _, found = await connection.execute_query(sql, statement.params)
+    index_of = _stored_start_indexes(buckets)
+    _add_rows(found, len(keys) + 1, group_by, merged, lambda row: index_of(row[0], row[-1]))
+
+
+def _stored_start_indexes(buckets: Window) -> Callable[[str, int], int]:
+    """The bucket holding a row start as SQLite stores it, shifted by seconds; each distinct
+    one parsed once."""
+    known: dict[tuple[str, int], int] = {}
+
+    def index_of(stored: str, shift: int) -> int:
+        index = known.get((stored, shift))
+        if index is None:
+            instant = datetime.fromisoformat(stored) + timedelta(seconds=shift)
+            index = known[(stored, shift)] = buckets.index_of(instant)
+        return index
+
+    return index_of
 
 
 async def _subtract_borrowed(
@@ -218,8 +266,8 @@ async def _subtract_borrowed(
     for (span_start, span_end), counted_at in borrowed:
         mark = statement.bind(buckets.index_of(counted_at))
         index = f"CAST({mark} AS BIGINT)" if statement.postgres else mark
-        where = _where(statement, project_id, filters, "bucket_start", span_start, span_end,
-                       _ROLLUP)  # fmt: skip
+        where = range_where(statement, project_id, filters, "bucket_start", span_start,
+                            span_end)  # fmt: skip
         selects.append(f"SELECT {index} AS counted_in, * FROM {table} WHERE {where}")
     source = f"({' UNION ALL '.join(selects)}) AS borrowed"
     keys = ["counted_in", *(_ROLLUP[d] for d in group_by)]
@@ -255,18 +303,20 @@ def _statement(
 ) -> Statement:
     """The WHERE of one project's rows with ``start <= instant < end`` matching ``filters``."""
     statement = Statement(connection)
-    statement.where.append(_where(statement, project_id, filters, instant, start, end, columns))
+    statement.where.append(
+        range_where(statement, project_id, filters, instant, start, end, columns)
+    )
     return statement
 
 
-def _where(
+def range_where(
     statement: Statement,
     project_id: int,
     filters: UsageFilter,
     instant: str,
     start: datetime,
     end: datetime,
-    columns: dict[Dimension, str],
+    columns: dict[Dimension, str] = _ROLLUP,
 ) -> str:
     """One project's rows with ``start <= instant < end`` matching ``filters``, its values
     bound to ``statement``."""
@@ -291,7 +341,6 @@ async def _run(
     fixed_bucket: int | None,
     merged: Merged,
     bucket_column: bool = False,
-    prefix: str = "",
     sign: int = 1,
 ) -> None:
     """Run the grouped SELECT and add its rows (times ``sign``) to ``merged``; with
@@ -299,18 +348,34 @@ async def _run(
     selected = ", ".join([*(f"{key} AS k{i}" for i, key in enumerate(keys)), sums])
     where = f" WHERE {' AND '.join(statement.where)}" if statement.where else ""
     grouping = f" GROUP BY {', '.join(f'k{i}' for i in range(len(keys)))}" if keys else ""
-    sql = f"{prefix}SELECT {selected} FROM {source}{where}{grouping}"
+    sql = f"SELECT {selected} FROM {source}{where}{grouping}"
     # Rows by position, not as dicts: a pivot or timeline brings thousands of rows, and
     # building a dict per row cost more than the rest of the loop.
     _, rows = await connection.execute_query(sql, statement.params)
-    width = len(keys)
-    first_key = 1 if bucket_column else 0
+    if bucket_column:
+        _add_rows(rows, len(keys), group_by, merged, lambda row: int(row[0]), sign)
+    else:
+        _add_rows(rows, len(keys), group_by, merged, lambda _: fixed_bucket, sign, first_key=0)
+
+
+def _add_rows(
+    rows: Sequence[Any],
+    width: int,
+    group_by: tuple[Dimension, ...],
+    merged: Merged,
+    bucket_of: Callable[[Any], int | None],
+    sign: int = 1,
+    first_key: int = 1,
+) -> None:
+    """Add grouped rows (times ``sign``) to ``merged``: each row holds ``width`` key columns,
+    the dimensions of ``group_by`` from ``first_key`` on (before it the bucket, read by
+    ``bucket_of``), then the sums."""
     as_text = [d is Dimension.STATUS for d in group_by]
     summed = range(width, width + len(SUM_COLUMNS))
     for row in rows:
         if not row[width + _REQUESTS]:  # NULL (no row matched) or a group emptied by purges
             continue
-        bucket = int(row[0]) if bucket_column else fixed_bucket
+        bucket = bucket_of(row)
         values = tuple(
             str(row[i]) if text else int(row[i])
             for i, text in zip(range(first_key, width), as_text, strict=True)

@@ -1,6 +1,6 @@
 """Which source sums which part of a range: whole UTC days from the daily rollups, whole
-quarter hours from the quarter-hour rollups, raw requests in the partial quarter hours at
-the edges.
+UTC hours from the hourly ones where a tier has them (``with_hours``), whole quarter hours
+from the quarter-hour rollups, raw requests in the partial quarter hours at the edges.
 
 A UTC day can be read whole when it lies inside one of the window's buckets, that is when no
 bucket of the window starts strictly inside it: always for a total (no buckets); UTC days,
@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from resolvers.dashboards.time_range import Window
-from resolvers.rollups import day_of, next_quarter_hour, quarter_hour_of
+from resolvers.rollups import day_of, hour_of, next_quarter_hour, quarter_hour_of
 
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 # Each run is one more index range (and one more copy of the filter) in a statement. Past
 # this many, the shortest runs of days are read as quarter hours instead: the figures are
 # the same, and the statement stays small even for a 2,000-month window.
@@ -44,6 +45,48 @@ class TierPlan:
     # the bucket holding the instant given.
     borrowed: list[tuple[Span, datetime]] = field(default_factory=list)
     raw: list[Span] = field(default_factory=list)  # partial quarter hours
+    hours: list[Span] = field(default_factory=list)  # whole UTC hours (``with_hours``)
+    borrowed_hours: list[tuple[Span, datetime]] = field(default_factory=list)  # as borrowed
+
+
+def with_hours(plan: TierPlan, buckets: Window | None) -> TierPlan:
+    """``plan`` with the whole UTC hours of its quarter hours (those read and those borrowed)
+    that lie inside one bucket moved to the hourly tier: four times fewer rows to read."""
+    starts = () if buckets is None else buckets.starts
+    quarters, hours = _hours_of(plan.quarters, starts)
+    borrowed: list[tuple[Span, datetime]] = []
+    borrowed_hours: list[tuple[Span, datetime]] = []
+    for span, counted_at in plan.borrowed:
+        parts, whole = _hours_of([span], starts)
+        borrowed += [(part, counted_at) for part in parts]
+        borrowed_hours += [(part, counted_at) for part in whole]
+    return TierPlan(plan.days, plan.late_days, quarters, borrowed, plan.raw, hours,
+                    borrowed_hours)  # fmt: skip
+
+
+def _hours_of(spans: list[Span], starts: tuple[datetime, ...]) -> tuple[list[Span], list[Span]]:
+    """Quarter-hour spans split into (quarter hours, whole hours inside one bucket each)."""
+    quarters: list[Span] = []
+    hours: list[Span] = []
+    for start, end in spans:
+        first = hour_of(start)
+        if first < start:
+            first += HOUR
+        last = hour_of(end)
+        if first >= last:
+            quarters.append((start, end))
+            continue
+        quarters += [(start, first), (last, end)]
+        # Hours a bucket starts inside straddle two buckets: read in quarter hours.
+        inside = starts[bisect_right(starts, first) : bisect_left(starts, last)]
+        cut = sorted({hour_of(s) for s in inside if s != hour_of(s)})
+        cursor = first
+        for hour in cut:
+            hours.append((cursor, hour))
+            quarters.append((hour, hour + HOUR))
+            cursor = hour + HOUR
+        hours.append((cursor, last))
+    return _merged(quarters), _merged(hours)
 
 
 def plan_tiers(
