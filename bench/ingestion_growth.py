@@ -11,13 +11,15 @@ Records carry text content and random (UUID) externalIds, as gateways send them.
 a backfill (createdAt anywhere in the last 30 days). The stream is cut in tenths; each tenth
 goes first through the API (``POST /v1/requests``, or ``recordRequests`` with ``--route
 graphql``; ``--clients`` clients at once), then into the raw table (SQLite ``executemany``
-in a transaction per batch; PostgreSQL one ``COPY`` per batch from ``--clients``
+in a transaction per batch; PostgreSQL one ``COPY`` per batch, from ``--raw-writers``
 connections): both tables hold the same number of rows at every step. The raw table is
 ``requests`` cloned from the migrated schema (its columns, constraints and indexes, as the
 database reports them), in the same database.
 
 Prints per tenth the API's records/s, the raw insert's rows/s and the ratio API / raw, and
-for each the hold (last tenth / first tenth); then checks that every record sent is stored
+for each the hold (last tenth / first tenth), and the CPU time a batch cost the server (its
+workers and PostgreSQL's processes) and the raw insert's database, a figure the other
+programs on the machine disturb less than the rates; then checks that every record sent is stored
 once and counted once in the rollups (exit 1 if not). Bodies and rows are made before the
 clock starts.
 """
@@ -50,13 +52,15 @@ from bench.ingestion_data import (
 from bench.ingestion_server import (
     PATHS,
     ROUTES,
+    CpuMeter,
     Served,
     count_stored,
+    measure_raw_insert,
     post_concurrently,
-    raw_insert,
     run_each_backend,
     served,
 )
+from tests.support.factories import make_api_token
 
 TENTHS = 10
 WARMUP_BATCHES = 2
@@ -74,6 +78,7 @@ class Options:
     route: str  # json | graphql
     workers: int
     clients: int
+    raw_writers: int
     seed: int
 
 
@@ -107,6 +112,8 @@ class Tenth:
     rows_after: int  # rows in each table once the tenth is stored
     api_seconds: float
     raw_seconds: float
+    api_cpu: float  # CPU seconds of the server: its workers, PostgreSQL's backends
+    raw_cpu: float  # CPU seconds of the raw insert's database work
     latencies_ms: list[float] = field(default_factory=list)
 
 
@@ -145,38 +152,41 @@ async def measure_on(name: str, server: Served, options: Options) -> bool:
         start = datetime.now(UTC) - HISTORY
     stream = Stream(world, options, random.Random(options.seed), start)
     project_id = world.project.id
-    writers = 1 if sqlite else options.clients
+    writers = 1 if sqlite else options.raw_writers
+    meter = CpuMeter(backend)
     print(
         f"[{name}] {options.records:,} records, {options.order} order, {PATHS[options.route]}, "
         f"{options.workers} worker(s), {options.clients} client(s), raw insert by {writers} "
         f"connection(s); load average {_load()}"
     )
 
-    async def through_both(records: list[dict[str, Any]]) -> tuple[float, float, list[float]]:
+    async def through_both(records: list[dict[str, Any]]) -> Tenth:
         chunks = batches(records)
         bodies = [body_of(chunk, options.route) for chunk in chunks]
         sizes = [len(chunk) for chunk in chunks]
         rows = raw_rows(world, records, sqlite=sqlite, project_id=project_id)
+        await meter.start()
         clock = time.perf_counter()
         samples = await post_concurrently(
             backend, options.route, world.secret, bodies, sizes, options.clients
         )
         api_seconds = time.perf_counter() - clock
+        api_cpu = await meter.stop()
         world.sent += len(records)
-        raw_seconds = await raw_insert(
+        raw = await measure_raw_insert(
             backend.database_url, server.sqlite_path, rows, BATCH, RAW_TABLE, writers
         )
         world.raw_sent += len(rows)
-        return api_seconds, raw_seconds, [ms for _, ms in samples]
+        latencies = [ms for _, ms in samples]
+        return Tenth(world.sent, api_seconds, raw.seconds, api_cpu, raw.cpu_seconds, latencies)
 
     await through_both(stream.next_records(WARMUP_BATCHES * BATCH))
     tenths = []
     for _ in range(TENTHS):
-        api_seconds, raw_seconds, latencies = await through_both(
-            stream.next_records(options.records // TENTHS)
-        )
-        tenths.append(Tenth(world.sent, api_seconds, raw_seconds, latencies))
-        print(f"  tenth {len(tenths)}: {_row(tenths[-1], options.records // TENTHS)}")
+        # A token a tenth: each token's ingestion budget is 1M records an hour by default.
+        world.recording_token, world.secret = await make_api_token(world.project)
+        tenths.append(await through_both(stream.next_records(options.records // TENTHS)))
+        print(f"  tenth {len(tenths)}: {_row(tenths[-1], options.records // TENTHS)}", flush=True)
 
     report(name, tenths, options)
     stored, rolled_up = await count_stored(project_id)
@@ -193,9 +203,12 @@ async def measure_on(name: str, server: Served, options: Options) -> bool:
 
 def _row(tenth: Tenth, records: int) -> str:
     api, raw = records / tenth.api_seconds, records / tenth.raw_seconds
+    batches = records / BATCH
     return (
         f"{tenth.rows_after:>9,} rows  API {api:>7,.0f}/s  raw {raw:>7,.0f}/s  API/raw "
-        f"{api / raw:.2f}  batch median {statistics.median(tenth.latencies_ms):.0f} ms"
+        f"{api / raw:.2f}  batch median {statistics.median(tenth.latencies_ms):.0f} ms; CPU "
+        f"ms a batch: server {tenth.api_cpu / batches * 1000:.0f}, raw "
+        f"{tenth.raw_cpu / batches * 1000:.0f}"
     )
 
 
@@ -207,9 +220,17 @@ def report(name: str, tenths: Sequence[Tenth], options: Options) -> None:
         f"[{name}] per tenth of {records:,} records ({options.order} order, "
         f"{options.clients} client(s), {options.workers} worker(s)):"
     )
-    print("  tenth   rows after   API rec/s   raw rows/s   API/raw")
+    print(
+        "  tenth   rows after   API rec/s   raw rows/s   API/raw   CPU ms a batch: server"
+        "   raw   raw/server"
+    )
+    per_batch = 1000 * BATCH / records
     for number, (tenth, a, r) in enumerate(zip(tenths, api, raw, strict=True), start=1):
-        print(f"  {number:>5}  {tenth.rows_after:>11,}  {a:>10,.0f}  {r:>11,.0f}  {a / r:>8.2f}")
+        server_ms, raw_ms = tenth.api_cpu * per_batch, tenth.raw_cpu * per_batch
+        print(
+            f"  {number:>5}  {tenth.rows_after:>11,}  {a:>10,.0f}  {r:>11,.0f}  {a / r:>8.2f}"
+            f"   {server_ms:>21.0f}  {raw_ms:>5.0f}  {raw_ms / server_ms:>10.2f}"
+        )
     total = records * len(tenths)
     api_all = total / sum(tenth.api_seconds for tenth in tenths)
     raw_all = total / sum(tenth.raw_seconds for tenth in tenths)
@@ -235,6 +256,9 @@ def main() -> None:
     parser.add_argument("--route", choices=list(ROUTES), default="json")
     parser.add_argument("--workers", type=int, default=1, help="comptroller serve --workers")
     parser.add_argument("--clients", type=int, default=1, help="clients posting at once")
+    parser.add_argument(
+        "--raw-writers", type=int, default=1, help="PostgreSQL connections of the raw insert"
+    )
     parser.add_argument("--seed", type=int, default=20_260_101)
     args = parser.parse_args()
     if args.records < TENTHS * BATCH or args.records % (TENTHS * BATCH):
@@ -245,6 +269,7 @@ def main() -> None:
         route=args.route,
         workers=args.workers,
         clients=args.clients,
+        raw_writers=args.raw_writers,
         seed=args.seed,
     )
     if args.backend != "both":
@@ -253,6 +278,7 @@ def main() -> None:
         return
     arguments = ["--records", str(args.records), "--order", args.order, "--route", args.route]
     arguments += ["--workers", str(args.workers), "--clients", str(args.clients)]
+    arguments += ["--raw-writers", str(args.raw_writers)]
     run_each_backend("bench.ingestion_growth", [*arguments, "--seed", str(args.seed)])
 
 

@@ -7,6 +7,7 @@ once per process and connection name.
 """
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -126,6 +127,12 @@ def sqlite_connection(path: Path) -> sqlite3.Connection:
     return db
 
 
+@dataclass(frozen=True)
+class RawRun:
+    seconds: float
+    cpu_seconds: float  # the database's: SQLite's in this process, PostgreSQL's backends'
+
+
 async def raw_insert(
     database_url: str,
     sqlite_path: Path | None,
@@ -134,29 +141,43 @@ async def raw_insert(
     table: str = "requests",
     writers: int = 1,
 ) -> float:
-    """Seconds to store ``rows`` in ``table`` (of REQUEST_COLUMNS), committing every
-    ``per_commit`` rows: executemany in a transaction (SQLite), or one COPY (PostgreSQL), per
-    ``per_commit`` rows. On PostgreSQL ``writers`` connections take the chunks round-robin,
-    at once; SQLite has one writer at a time."""
+    """Seconds to store ``rows`` in ``table`` (see ``measure_raw_insert``)."""
+    run = await measure_raw_insert(database_url, sqlite_path, rows, per_commit, table, writers)
+    return run.seconds
+
+
+async def measure_raw_insert(
+    database_url: str,
+    sqlite_path: Path | None,
+    rows: list[tuple[object, ...]],
+    per_commit: int,
+    table: str = "requests",
+    writers: int = 1,
+) -> RawRun:
+    """Store ``rows`` in ``table`` (of REQUEST_COLUMNS), committing every ``per_commit``
+    rows: executemany in a transaction (SQLite), or one COPY (PostgreSQL), per ``per_commit``
+    rows. On PostgreSQL ``writers`` connections take the chunks round-robin, at once; SQLite
+    has one writer at a time."""
     chunks = batches(rows, per_commit)
     if sqlite_path is not None:
         columns = ", ".join(REQUEST_COLUMNS)
         marks = ", ".join("?" * len(REQUEST_COLUMNS))
         db = sqlite_connection(sqlite_path)
         try:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for chunk in chunks:
                 db.execute("BEGIN")
                 db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", chunk)
                 db.execute("COMMIT")
-            seconds = time.perf_counter() - start
+            run = RawRun(time.perf_counter() - start, time.process_time() - cpu)
             # Leave the WAL as short as the server found it, for what is measured next.
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            return seconds
+            return run
         finally:
             db.close()
     opened = [await asyncpg.connect(database_url) for _ in range(writers)]
     try:
+        pids = [connection.get_server_pid() for connection in opened]
 
         async def copy(connection: asyncpg.Connection, mine: Sequence[Sequence[object]]) -> None:
             for chunk in mine:
@@ -164,11 +185,12 @@ async def raw_insert(
                     table, records=chunk, columns=list(REQUEST_COLUMNS)
                 )
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), sum(cpu_seconds(pid) for pid in pids)
         await asyncio.gather(
             *(copy(connection, chunks[index::writers]) for index, connection in enumerate(opened))
         )
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        return RawRun(seconds, sum(cpu_seconds(pid) for pid in pids) - cpu)
     finally:
         for connection in opened:
             await connection.close()
@@ -186,6 +208,74 @@ async def count_stored(project_id: int, table: str = "requests") -> tuple[int, i
         [project_id],
     )
     return int(rows[0]["n"]), int(sums[0]["n"])
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # fields from the third (state) on
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def server_pids(backend: Backend) -> list[int]:
+    """The ``comptroller serve`` process of ``backend`` and its workers."""
+    port = backend.server_url.rsplit(":", 1)[1]
+    parents: dict[int, int] = {}
+    serve = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if b"serve" in command and port.encode() in command:
+            serve.append(int(entry.name))
+    found = list(serve)
+    for pid in found:  # grows while it is walked: children, then theirs
+        found += [child for child, parent in parents.items() if parent == pid]
+    return found
+
+
+async def database_backend_pids() -> list[int]:
+    """PostgreSQL's processes serving this database, but the one asking; none on SQLite."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "postgres":
+        return []
+    _, rows = await connection.execute_query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    return [int(row["pid"]) for row in rows]
+
+
+class CpuMeter:
+    """CPU seconds spent by the server (workers, and PostgreSQL's processes of its
+    database) between ``start`` and ``stop``: a figure the other programs sharing the machine
+    disturb less than the wall clock."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.started: dict[int, float] = {}
+
+    async def pids(self) -> list[int]:
+        return server_pids(self.backend) + await database_backend_pids()
+
+    async def start(self) -> None:
+        self.started = {pid: cpu_seconds(pid) for pid in await self.pids()}
+
+    async def stop(self) -> float:
+        """CPU seconds since ``start`` (a process that started since counts whole)."""
+        now = {pid: cpu_seconds(pid) for pid in await self.pids()}
+        return sum(seconds - self.started.get(pid, 0.0) for pid, seconds in now.items())
 
 
 def run_each_backend(module: str, arguments: list[str]) -> None:
