@@ -21,22 +21,14 @@ import argparse
 import asyncio
 import gc
 import random
-import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import asyncpg
-import httpx
-from tortoise import Tortoise, connections
 
 from bench.ingestion_data import (
     BATCH,
@@ -51,9 +43,21 @@ from bench.ingestion_data import (
     raw_rows,
 )
 from bench.ingestion_phases import breakdown
-from comptroller.database import tortoise_config
-from models.request import REQUEST_COLUMNS
-from tests.support.backends import REDIS_URL, Backend, postgres_database, serving
+
+# count_stored, database and raw_insert are also bench.gateways' (imported from here).
+from bench.ingestion_server import (
+    PATHS,
+    ROUTES,
+    count_stored,
+    database,
+    post_concurrently,
+    raw_insert,
+    run_each_backend,
+    served,
+)
+from tests.support.backends import Backend
+
+__all__ = ["count_stored", "database", "raw_insert"]
 
 TARGET_RECORDS_PER_SECOND = 25_000
 WARMUP_BATCHES = 2
@@ -73,39 +77,6 @@ class Run:
         return self.records / self.seconds
 
 
-ROUTES = ("graphql", "json")
-PATHS = {"graphql": "/graphql", "json": "/v1/requests"}
-
-
-async def post_batches(
-    backend: Backend, route: str, secret: str, bodies: Sequence[bytes], sizes: Sequence[int]
-) -> list[tuple[float, float]]:
-    """Send ``bodies`` one after the other on one connection: (start, latency in ms) each."""
-    headers = {"authorization": f"Bearer {secret}", "content-type": "application/json"}
-    latencies = []
-    async with httpx.AsyncClient(base_url=backend.server_url, timeout=120) as client:
-        for body, size in zip(bodies, sizes, strict=True):
-            start = time.perf_counter()
-            response = await client.post(PATHS[route], content=body, headers=headers)
-            latencies.append((start, (time.perf_counter() - start) * 1000))
-            check_response(backend, route, response, size)
-    return latencies
-
-
-def check_response(backend: Backend, route: str, response: httpx.Response, size: int) -> None:
-    payload = response.json() if response.status_code == 200 else None
-    if route == "graphql":
-        stored = ((payload or {}).get("data") or {}).get("recordRequests") or {}
-    else:
-        stored = payload or {}
-    if payload is None or payload.get("errors") or stored.get("accepted") != size:
-        log_tail = backend.server_log()[-3000:]
-        raise RuntimeError(
-            f"{PATHS[route]} failed: HTTP {response.status_code} {response.text[:2000]}\n"
-            f"server log (tail):\n{log_tail}"
-        )
-
-
 async def send(
     backend: Backend,
     route: str,
@@ -122,14 +93,8 @@ async def send(
         f"{clients} client(s)..."
     )
     start = time.perf_counter()
-    results = await asyncio.gather(
-        *(
-            post_batches(backend, route, secret, bodies[index::clients], sizes[index::clients])
-            for index in range(clients)
-        )
-    )
+    in_order = await post_concurrently(backend, route, secret, bodies, sizes, clients)
     seconds = time.perf_counter() - start
-    in_order = sorted(sample for latencies in results for sample in latencies)
     return Run(len(records), seconds, [ms for _, ms in in_order])
 
 
@@ -146,77 +111,6 @@ def describe(run: Run) -> str:
     )
 
 
-# --- raw baseline -----------------------------------------------------------------------
-
-
-async def raw_insert(
-    database_url: str, sqlite_path: Path | None, rows: list[tuple[object, ...]], per_commit: int
-) -> float:
-    """Seconds to store ``rows``, committing every ``per_commit`` rows: executemany in a
-    transaction, or one COPY, per ``per_commit`` rows."""
-    columns = ", ".join(REQUEST_COLUMNS)
-    marks = ", ".join("?" * len(REQUEST_COLUMNS))
-    chunks = batches(rows, per_commit)
-    if sqlite_path is not None:
-        # The server's pragmas: WAL (already on the file) and foreign keys checked.
-        db = sqlite3.connect(sqlite_path, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout=10000")
-            db.execute("PRAGMA foreign_keys=ON")
-            start = time.perf_counter()
-            for chunk in chunks:
-                db.execute("BEGIN")
-                db.executemany(f"INSERT INTO requests ({columns}) VALUES ({marks})", chunk)
-                db.execute("COMMIT")
-            seconds = time.perf_counter() - start
-            # Leave the WAL as short as the server found it before the in-process phases.
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            return seconds
-        finally:
-            db.close()
-    connection = await asyncpg.connect(database_url)
-    try:
-        start = time.perf_counter()
-        for chunk in chunks:
-            await connection.copy_records_to_table(
-                "requests", records=chunk, columns=list(REQUEST_COLUMNS)
-            )
-        return time.perf_counter() - start
-    finally:
-        await connection.close()
-
-
-# --- where the time goes ----------------------------------------------------------------
-
-
-# --- one backend ------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def database(backend: str, folder: Path) -> AsyncIterator[tuple[str, str, Path | None]]:
-    """(database URL, cache URL, SQLite file) of a fresh database, dropped afterwards."""
-    if backend == "sqlite":
-        path = folder / "ingestion.db"
-        yield f"sqlite://{path}", "memory://", path
-        return
-    async with postgres_database() as url:
-        yield url, REDIS_URL, None
-
-
-async def count_stored(project_id: int) -> tuple[int, int]:
-    """(rows in ``requests``, SUM(requests) of ``usage_rollups``) for one project."""
-    connection = connections.get("default")
-    mark = "?" if connection.capabilities.dialect == "sqlite" else "$1"
-    _, rows = await connection.execute_query(
-        f"SELECT COUNT(*) AS n FROM requests WHERE project_id = {mark}", [project_id]
-    )
-    _, sums = await connection.execute_query(
-        f"SELECT COALESCE(SUM(requests), 0) AS n FROM usage_rollups WHERE project_id = {mark}",
-        [project_id],
-    )
-    return int(rows[0]["n"]), int(sums[0]["n"])
-
-
 @dataclass(frozen=True)
 class Options:
     records: int  # per run
@@ -229,17 +123,8 @@ class Options:
 
 async def measure(name: str, options: Options) -> bool:
     rng = random.Random(20_260_101)
-    with tempfile.TemporaryDirectory(prefix="bench-ingestion-") as temp:
-        folder = Path(temp)
-        async with (
-            database(name, folder) as (url, cache_url, sqlite_path),
-            serving(name, url, cache_url, folder, workers=options.workers) as backend,
-        ):
-            await Tortoise.init(config=tortoise_config(url))
-            try:
-                return await measure_on(name, backend, sqlite_path, rng, options)
-            finally:
-                await Tortoise.close_connections()
+    async with served(name, options.workers, "bench-ingestion-") as server:
+        return await measure_on(name, server.backend, server.sqlite_path, rng, options)
 
 
 async def measure_on(
@@ -384,18 +269,11 @@ def main() -> None:
         if not ok:
             sys.exit("FAILED: the rows stored do not match the records sent")
         return
-    # Tortoise compiles statements once per process and connection name: one process each.
-    failed = []
-    for backend in ("sqlite", "postgres"):
-        command = [sys.executable, "-m", "bench.ingestion", "--backend", backend]
-        command += ["--records", str(args.records), "--workers", str(args.workers)]
-        command += ["--concurrency", str(args.concurrency), "--route", args.route]
-        command += ["--history-days", str(args.history_days)]
-        command += ["--profile"] if args.profile else []
-        if subprocess.run(command, check=False).returncode != 0:  # noqa: S603
-            failed.append(backend)
-    if failed:
-        sys.exit(f"FAILED on {', '.join(failed)}")
+    arguments = ["--records", str(args.records), "--workers", str(args.workers)]
+    arguments += ["--concurrency", str(args.concurrency), "--route", args.route]
+    arguments += ["--history-days", str(args.history_days)]
+    arguments += ["--profile"] if args.profile else []
+    run_each_backend("bench.ingestion", arguments)
 
 
 if __name__ == "__main__":

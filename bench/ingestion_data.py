@@ -120,38 +120,46 @@ def make_records(
     """Records as the gateway sends them (GraphQL names), createdAt over the last
     ``history`` (30 days: a backfill's spread, the worst case for every index on
     created_at; a live gateway's records span seconds)."""
-    records = []
-    for number in range(count):
-        assistant: Assistant | None = None
-        if rng.random() < 0.94:
-            assistant = rng.choices(world.assistants, ASSISTANT_WEIGHTS)[0]
-        model_id = assistant.model_id if assistant is not None else None
-        if model_id is None or rng.random() < 0.08:
-            model_id = rng.choice(world.models).id
-        failed = rng.random() < ERROR_RATE
-        sent = record(
-            f"{prefix}-{number:07d}",
-            model_id,
-            createdAt=(now - history * rng.random()).isoformat(),
-            status="ERROR" if failed else "SUCCESS",
-            durationMs=int(rng.lognormvariate(6.5, 0.8)),
-            inputTokens=int(rng.lognormvariate(6.5, 1.0)),
-            outputTokens=0 if failed else int(rng.lognormvariate(5.3, 0.9)),
-            input=rng.choice(PROMPTS),
-            output=None if failed else rng.choice(ANSWERS),
-        )
-        if assistant is not None:
-            sent["assistantId"] = str(assistant.id)
-        if rng.random() < 0.92:
-            sent["userId"] = str(rng.choice(world.users).id)
-        if rng.random() < 0.5:
-            sent["apiTokenId"] = str(rng.choice(world.client_tokens).id)
-        if rng.random() < 0.1:
-            sent["cost"] = round(rng.uniform(0.0001, 0.05), 6)
-        if failed:
-            sent["errorMessage"] = rng.choice(ERRORS)
-        records.append(sent)
-    return records
+    return [
+        make_record(rng, world, f"{prefix}-{number:07d}", now - history * rng.random())
+        for number in range(count)
+    ]
+
+
+def make_record(
+    rng: random.Random, world: World, external_id: str, created_at: datetime
+) -> dict[str, Any]:
+    """One record as the gateway sends it (GraphQL names): an assistant's call most of the
+    time, for a member most of the time, with a prompt and (unless it failed) an answer."""
+    assistant: Assistant | None = None
+    if rng.random() < 0.94:
+        assistant = rng.choices(world.assistants, ASSISTANT_WEIGHTS)[0]
+    model_id = assistant.model_id if assistant is not None else None
+    if model_id is None or rng.random() < 0.08:
+        model_id = rng.choice(world.models).id
+    failed = rng.random() < ERROR_RATE
+    sent = record(
+        external_id,
+        model_id,
+        createdAt=created_at.isoformat(),
+        status="ERROR" if failed else "SUCCESS",
+        durationMs=int(rng.lognormvariate(6.5, 0.8)),
+        inputTokens=int(rng.lognormvariate(6.5, 1.0)),
+        outputTokens=0 if failed else int(rng.lognormvariate(5.3, 0.9)),
+        input=rng.choice(PROMPTS),
+        output=None if failed else rng.choice(ANSWERS),
+    )
+    if assistant is not None:
+        sent["assistantId"] = str(assistant.id)
+    if rng.random() < 0.92:
+        sent["userId"] = str(rng.choice(world.users).id)
+    if rng.random() < 0.5:
+        sent["apiTokenId"] = str(rng.choice(world.client_tokens).id)
+    if rng.random() < 0.1:
+        sent["cost"] = round(rng.uniform(0.0001, 0.05), 6)
+    if failed:
+        sent["errorMessage"] = rng.choice(ERRORS)
+    return sent
 
 
 def batches(records: Sequence[T], size: int = BATCH) -> list[Sequence[T]]:
@@ -166,9 +174,10 @@ def body_of(batch: Sequence[dict[str, Any]], route: str = "graphql") -> bytes:
 
 
 def raw_rows(
-    world: World, records: Sequence[dict[str, Any]], sqlite: bool
+    world: World, records: Sequence[dict[str, Any]], sqlite: bool, project_id: int | None = None
 ) -> list[tuple[object, ...]]:
-    """The rows the API would store for ``records``, in ``raw_project``, as REQUEST_COLUMNS."""
+    """The rows the API would store for ``records``, as REQUEST_COLUMNS, in ``project_id``
+    (by default ``raw_project``)."""
     prices = {m.id: m for m in world.models}
     now = datetime.now(UTC)
     rows = []
@@ -186,7 +195,7 @@ def raw_rows(
         created_at = datetime.fromisoformat(sent["createdAt"]).astimezone(UTC)
         token = sent.get("apiTokenId")
         values: dict[str, object] = {
-            "project_id": world.raw_project.id,
+            "project_id": world.raw_project.id if project_id is None else project_id,
             "external_id": sent["externalId"],
             # Tortoise stores aware datetimes on SQLite as isoformat(" ") text.
             "created_at": created_at.isoformat(" ") if sqlite else created_at,
