@@ -1,14 +1,15 @@
 """Sums of requests over a range, grouped by dimensions and by a window's buckets.
 
 Whole UTC days that lie inside one bucket are read from the daily rollups, whole hours that
-do from the hourly ones when the query needs no dimension but the user, the other whole
-quarter hours from the quarter-hour rollups, and only the partial quarter hours at the edges
-of the range from raw rows (``resolvers/dashboards/tiers.py``): one statement per source.
-Each grain's source is the narrowest table holding every dimension the query groups or
-filters by: the user alone is far fewer rows than the user with everything else.
-The cost of a dashboard therefore grows with the number of buckets and dimension values, not
-with the number of requests. Buckets are grouped in SQL, so only one row per bucket and
-dimension values reaches Python.
+do from the hourly ones where a table of that grain holds the dimensions needed (every one but
+the user, or the user alone), the other whole quarter hours from the quarter-hour rollups,
+and only the partial quarter hours at the edges of the range from raw rows
+(``resolvers/dashboards/tiers.py``): one statement per source. Each grain's source is the
+narrowest table holding every dimension the query groups or filters by: the user alone is
+far fewer rows than the user with everything else. The cost of a dashboard therefore grows
+with the number of buckets and dimension values, not with the number of requests.
+PostgreSQL groups by bucket in SQL, so one row per bucket and dimension values reaches
+Python; SQLite groups per rollup row start, and Python adds those up per bucket.
 """
 
 from collections.abc import Callable, Sequence
