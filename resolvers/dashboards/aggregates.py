@@ -1,14 +1,15 @@
 """Sums of requests over a range, grouped by dimensions and by a window's buckets.
 
 Whole UTC days that lie inside one bucket are read from the daily rollups, whole hours that
-do from the hourly ones when the query needs no dimension but the user, the other whole
-quarter hours from the quarter-hour rollups, and only the partial quarter hours at the edges
-of the range from raw rows (``resolvers/dashboards/tiers.py``): one statement per source.
-Each grain's source is the narrowest table holding every dimension the query groups or
-filters by: the user alone is far fewer rows than the user with everything else.
-The cost of a dashboard therefore grows with the number of buckets and dimension values, not
-with the number of requests. Buckets are grouped in SQL, so only one row per bucket and
-dimension values reaches Python.
+do from the hourly ones where a table of that grain holds the dimensions needed (every one but
+the user, or the user alone), the other whole quarter hours from the quarter-hour rollups,
+and only the partial quarter hours at the edges of the range from raw rows
+(``resolvers/dashboards/tiers.py``): one statement per source. Each grain's source is the
+narrowest table holding every dimension the query groups or filters by: the user alone is
+far fewer rows than the user with everything else. The cost of a dashboard therefore grows
+with the number of buckets and dimension values, not with the number of requests.
+PostgreSQL groups by bucket in SQL, so one row per bucket and dimension values reaches
+Python; SQLite groups per rollup row start, and Python adds those up per bucket.
 """
 
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from operator import add
 from typing import Any
 
 import msgspec
@@ -210,7 +212,7 @@ async def _from_rollup(
             )
         else:
             source = f"({rows('*')}) AS tier"
-        await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, group_by, None, merged)
+        await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, None, merged)
         return
     if statement.postgres:
         # One step: PostgreSQL aggregates the rows in parallel workers; a first step per
@@ -219,7 +221,7 @@ async def _from_rollup(
         epoch = f"{epoch_sql('bucket_start', True)} + shift"
         index = bucket_index_sql(buckets, epoch, statement.bind, True)
         await _run(
-            connection, statement, source, [index, *keys], ROLLUP_SUMS_SQL, group_by, None, merged,
+            connection, statement, source, [index, *keys], ROLLUP_SUMS_SQL, None, merged,
             bucket_column=True,
         )  # fmt: skip
         return
@@ -231,7 +233,7 @@ async def _from_rollup(
     sql = rows(f"{per_start}, {ROLLUP_SUMS_SQL}", f" GROUP BY {per_start}", shifted=True)
     _, found = await connection.execute_query(sql, statement.params)
     index_of = _stored_start_indexes(buckets)
-    _add_rows(found, len(keys) + 1, group_by, merged, lambda row: index_of(row[0], row[-1]))
+    _add_rows(found, len(keys) + 1, merged, lambda row: index_of(row[0], row[-1]))
 
 
 def _stored_start_indexes(buckets: Window) -> Callable[[str, int], int]:
@@ -271,7 +273,7 @@ async def _subtract_borrowed(
         selects.append(f"SELECT {index} AS counted_in, * FROM {table} WHERE {where}")
     source = f"({' UNION ALL '.join(selects)}) AS borrowed"
     keys = ["counted_in", *(_ROLLUP[d] for d in group_by)]
-    await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, group_by, None, merged,
+    await _run(connection, statement, source, keys, ROLLUP_SUMS_SQL, None, merged,
                bucket_column=True, sign=-1)  # fmt: skip
 
 
@@ -289,7 +291,7 @@ async def _from_raw(
     keys = [_RAW[d] for d in group_by]
     # An edge lies inside one quarter hour, hence inside one bucket.
     bucket = None if buckets is None else buckets.index_of(quarter_hour_of(start))
-    await _run(connection, statement, "requests", keys, REQUEST_SUMS_SQL, group_by, bucket, merged)
+    await _run(connection, statement, "requests", keys, REQUEST_SUMS_SQL, bucket, merged)
 
 
 def _statement(
@@ -337,7 +339,6 @@ async def _run(
     source: str,
     keys: list[str],
     sums: str,
-    group_by: tuple[Dimension, ...],
     fixed_bucket: int | None,
     merged: Merged,
     bucket_column: bool = False,
@@ -353,37 +354,34 @@ async def _run(
     # building a dict per row cost more than the rest of the loop.
     _, rows = await connection.execute_query(sql, statement.params)
     if bucket_column:
-        _add_rows(rows, len(keys), group_by, merged, lambda row: int(row[0]), sign)
+        _add_rows(rows, len(keys), merged, lambda row: int(row[0]), sign)
     else:
-        _add_rows(rows, len(keys), group_by, merged, lambda _: fixed_bucket, sign, first_key=0)
+        _add_rows(rows, len(keys), merged, lambda _: fixed_bucket, sign, first_key=0)
 
 
 def _add_rows(
     rows: Sequence[Any],
     width: int,
-    group_by: tuple[Dimension, ...],
     merged: Merged,
     bucket_of: Callable[[Any], int | None],
     sign: int = 1,
     first_key: int = 1,
 ) -> None:
     """Add grouped rows (times ``sign``) to ``merged``: each row holds ``width`` key columns,
-    the dimensions of ``group_by`` from ``first_key`` on (before it the bucket, read by
+    the dimensions' values from ``first_key`` on (before it the bucket, read by
     ``bucket_of``), then the sums."""
-    as_text = [d is Dimension.STATUS for d in group_by]
-    summed = range(width, width + len(SUM_COLUMNS))
+    # Dimension values come as the ints and strs they are stored as; PostgreSQL sums BIGINTs
+    # as NUMERIC (Decimal): int() each. Slices, not a loop per column: a pivot or timeline
+    # brings thousands of rows, and this loop was most of the Python time of its figures.
+    end = width + len(SUM_COLUMNS)
     for row in rows:
-        if not row[width + _REQUESTS]:  # NULL (no row matched) or a group emptied by purges
+        cells = tuple(row)
+        if not cells[width + _REQUESTS]:  # NULL (no row matched) or a group emptied by purges
             continue
-        bucket = bucket_of(row)
-        values = tuple(
-            str(row[i]) if text else int(row[i])
-            for i, text in zip(range(first_key, width), as_text, strict=True)
-        )
-        # PostgreSQL sums BIGINTs as NUMERIC (Decimal): int() each.
-        total = merged.get((bucket, values))
+        key = (bucket_of(cells), cells[first_key:width])
+        sums = [sign * int(value) for value in cells[width:end]]
+        total = merged.get(key)
         if total is None:
-            merged[(bucket, values)] = [sign * int(row[i]) for i in summed]
+            merged[key] = sums
         else:
-            for position, i in enumerate(summed):
-                total[position] += sign * int(row[i])
+            total[:] = map(add, total, sums)
