@@ -37,11 +37,15 @@ AUTHENTICATION = {
 }
 VERSION_READ = r"SELECT project_id, version FROM project_data_versions"
 LOOK_UP = r"SELECT 's', CASE WHEN store_request_content"
-# What a batch of new records costs after its look-up: the same whatever its size.
+# SQLite inserts a batch's rows with one prepared statement run per row (executemany: one
+# call into the driver whatever the batch's size), each seen by the trace callback.
+PER_ROW = r"INSERT INTO requests \([^)]*\) VALUES \([^)]*\) ON CONFLICT"
+# What a batch of new records costs after its look-up: the same calls whatever its size.
 NEW_BATCH = {
     "sqlite": [
         "BEGIN",
-        "INSERT INTO requests",
+        PER_ROW,
+        r"SELECT last_insert_rowid\(\)",
         "INSERT INTO project_data_versions",
         "INSERT INTO user_usage_rollups",
         "INSERT INTO usage_rollups",
@@ -64,7 +68,7 @@ NEW_BATCH = {
 }
 # And a batch that is all duplicates: nothing but the requests is touched.
 REPEATED_BATCH = {
-    "sqlite": ["BEGIN", "INSERT INTO requests", "COMMIT"],
+    "sqlite": ["BEGIN", PER_ROW, "COMMIT"],
     "postgres": [
         "BEGIN",
         "SAVEPOINT",
@@ -150,8 +154,15 @@ async def test_a_batch_is_written_in_a_fixed_number_of_statements(
         await record_requests(project.id, token.id, batch)
 
     # then
-    assert_statements(new, [LOOK_UP, *NEW_BATCH[backend.name]])
-    assert_statements(repeated, [LOOK_UP, *REPEATED_BATCH[backend.name]])
+    assert_statements(new, [LOOK_UP, *per_row(NEW_BATCH[backend.name], size)])
+    assert_statements(repeated, [LOOK_UP, *per_row(REPEATED_BATCH[backend.name], size)])
+
+
+def per_row(statements: list[str], size: int) -> list[str]:
+    """``statements`` with the per-row insert repeated for each of ``size`` rows."""
+    return [
+        each for pattern in statements for each in [pattern] * (size if pattern == PER_ROW else 1)
+    ]
 
 
 # -- authentication ---------------------------------------------------------------------------
