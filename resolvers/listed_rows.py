@@ -16,7 +16,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from types import NoneType, UnionType
 from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -73,7 +73,9 @@ class ListedApiToken:
 
 
 def _sqlite_instant(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    # Text written without an offset is UTC, as Tortoise reads it: a cursor needs the zone.
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def _json(value: Any) -> Any:

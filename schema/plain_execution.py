@@ -237,7 +237,13 @@ class PlainSelectionExecutor(StrawberryGraphQLCoreExecutionContext):
         if field is None or node.arguments or not getattr(field.resolve, "_is_default", False):
             return None
         definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        if definition is None or definition.default_resolver is not getattr:
+        # A field with extensions (a guard, permission classes) and no resolver of its own is
+        # not plain: Strawberry marks it default all the same.
+        if (
+            definition is None
+            or definition.default_resolver is not getattr
+            or not definition.is_basic_field
+        ):
             return None
         non_null = isinstance(field.type, GraphQLNonNull)
         value_type = field.type.of_type if non_null else field.type

@@ -249,7 +249,8 @@ def test_an_attribute_without_a_value_is_present_but_empty() -> None:
 
 
 @pytest.mark.parametrize(
-    ("sent", "read"), [(7, 7), (7.0, 7), ("7", 7), (None, 0), (True, None), (7.5, None)]
+    ("sent", "read"),
+    [(7, 7), (7.0, 7), ("7", 7), (None, 0), (True, None), (7.5, None), ("²", None)],
 )
 def test_token_counts_are_integers_however_written(sent: object, read: int | None) -> None:
     attributes = {key: value for key, value in chat().items() if "input_tokens" not in key}

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
@@ -193,3 +194,33 @@ async def test_a_value_refused_anywhere_sends_that_list_back_to_graphql_core() -
 
     assert [error["path"] for error in result["errors"]] == [["nodes", 1, "leaf", "name"]]
     assert CountingExecutor.executed > 1
+
+
+class Never(BasePermission):
+    message = "never"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Guarded:
+    name: str
+    secret: str = strawberry.field(permission_classes=[Never])
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def items(self) -> list[Guarded]:
+        return [Guarded(name="a", secret="s"), Guarded(name="b", secret="t")]
+
+
+async def test_a_guarded_field_without_a_resolver_is_still_decided_by_its_guard() -> None:
+    # Strawberry marks such a field default: the plain path must not read it by getattr.
+    schema = strawberry.Schema(GuardedQuery, execution_context_class=PlainSelectionExecutor)
+
+    result = await answer(schema, "{ items { name secret } }", "")
+
+    assert result["data"] is None
+    assert [error["message"] for error in result["errors"]] == ["never"]

@@ -60,8 +60,20 @@ def with_hours(plan: TierPlan, buckets: Window | None) -> TierPlan:
         parts, whole = _hours_of([span], starts)
         borrowed += [(part, counted_at) for part in parts]
         borrowed_hours += [(part, counted_at) for part in whole]
-    return TierPlan(plan.days, plan.late_days, quarters, borrowed, plan.raw, hours,
-                    borrowed_hours)  # fmt: skip
+    hourly = TierPlan(plan.days, plan.late_days, quarters, borrowed, plan.raw, hours,
+                      borrowed_hours)  # fmt: skip
+    # Every span is one more part of the statement with its own copy of the filter (SQLite
+    # takes 500 parts, and ~32k values): in a zone whose buckets cut UTC hours, a long
+    # window would split into a span a bucket. Past MAX_DAY_RUNS more than the plan had,
+    # the plan's quarter hours are read as they were: the same figures, a bounded statement.
+    if _runs(hourly) > _runs(plan) + MAX_DAY_RUNS:
+        return plan
+    return hourly
+
+
+def _runs(plan: TierPlan) -> int:
+    """The spans a plan reads below whole days."""
+    return len(plan.quarters) + len(plan.borrowed) + len(plan.hours) + len(plan.borrowed_hours)
 
 
 def _hours_of(spans: list[Span], starts: tuple[datetime, ...]) -> tuple[list[Span], list[Span]]:

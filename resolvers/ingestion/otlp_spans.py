@@ -143,7 +143,9 @@ def _read_resource_spans(
             parents[span_id] = span.parent_span_id
             agent = None
             if AGENT in attributes:
-                agent = agents[span_id] = str(_text_of(attributes[AGENT]))
+                # An empty name names no agent, and none above it: the span said so itself.
+                name = _text_of(attributes[AGENT])
+                agent = agents[span_id] = str(name) if name else ""
             if not is_llm_call(attributes):
                 continue
             item = _record_of(len(found), span, span_id, attributes)
@@ -236,7 +238,8 @@ def _count(attributes: AttributesView, keys: tuple[str, ...]) -> int | None:
             return value
         if type(value) is float and value.is_integer():
             return int(value)
-        if type(value) is str and value.isdigit():
+        # isdigit alone takes "²", which int() refuses.
+        if type(value) is str and value.isascii() and value.isdigit():
             return int(value)
         return None
     return 0
