@@ -5,9 +5,10 @@ rollup of that grain (the user alone): its distinct users are its rows, counted 
 the rows stream in index order, so one row per bucket reaches Python (an hourly week: 168
 rows where the users' hours are ~12k at 150k requests a month). Every other bucket (a local
 day in New York, a week, a bucket cut by the range's edges, an hour of a half-hour zone) is
-summed per user over its sources by ``aggregate`` and its users counted in Python.
+summed per user over its sources (``aggregate``) and its users counted in Python.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -17,8 +18,8 @@ from models import Request
 from models.rollup import SUM_COLUMNS, USER_KEY, RollupSums
 from resolvers.dashboards.aggregates import (
     Dimension,
+    Group,
     UsageFilter,
-    aggregate,
     range_where,
     rollup_column,
     source_table,
@@ -40,10 +41,14 @@ async def active_users(
     project_id: int,
     filters: UsageFilter,
     window: Window,
+    per_user: Callable[[Window], Awaitable[list[Group]]],
     connection: BaseDBAsyncClient | None = None,
 ) -> list[Activity]:
-    """Per bucket of ``window``: the users with a request in it, and those requests' sums."""
+    """Per bucket of ``window``: the users with a request in it, and those requests' sums.
+    ``per_user`` sums a part of the window per (bucket, user) over every source (the
+    report's, so that a pivot by day of the same days shares its scan)."""
     connection = connection or Request._meta.db
+
     found: list[Activity] = [(0, RollupSums()) for _ in window.starts]
     needed = frozenset(rollup_column(d) for d in (Dimension.USER, *filters.constraints()))
     counted: dict[Grain, list[Run]] = {}
@@ -61,7 +66,7 @@ async def active_users(
         assert table is not None
         await _count(connection, table, project_id, filters, window, runs, found)
     for first, last in merged:
-        await _merge(project_id, filters, window, first, last, found, connection)
+        await _merge(window, first, last, found, per_user)
     return found
 
 
@@ -117,13 +122,11 @@ async def _count(
 
 
 async def _merge(
-    project_id: int,
-    filters: UsageFilter,
     window: Window,
     first: int,
     last: int,
     found: list[Activity],
-    connection: BaseDBAsyncClient,
+    summed: Callable[[Window], Awaitable[list[Group]]],
 ) -> None:
     """Sum buckets ``[first, last)`` per (bucket, user) over every source, then count: a user
     active in two sources of one bucket (an edge and a day's row) is one user."""
@@ -132,8 +135,7 @@ async def _merge(
     part = Window(start, end, window.zone_name, window.granularity, window.starts[first:last])
     users = [0] * (last - first)
     totals = [RollupSums() for _ in range(last - first)]
-    groups = await aggregate(project_id, filters, start, end, (Dimension.USER,), part, connection)
-    for group in groups:
+    for group in await summed(part):
         assert group.bucket is not None
         if group.keys[0] != NO_USER:
             users[group.bucket] += 1

@@ -77,7 +77,7 @@ class UserActivityReport(Report):
     async def timeline(self) -> list[ActivityBucket]:
         async def compute() -> list[ActivityBucket]:
             window = self.window
-            found = await active_users(self.project_id, self.filters, window)
+            found = await active_users(self.project_id, self.filters, window, self._user_buckets)
             return [
                 ActivityBucket(start, users, sums.cost_nanos, sums.requests)
                 for start, (users, sums) in zip(window.starts, found, strict=True)
@@ -133,14 +133,18 @@ class UserActivityReport(Report):
         return await self._memo.once("user_assistant_model", compute)
 
     async def _user_buckets(self, buckets: Window) -> list[Group]:
-        """Sums per (bucket of ``buckets``, active user)."""
+        """Sums per (bucket of ``buckets``, active user), over ``buckets``' range (the
+        window's, or a part of it)."""
 
         async def compute() -> list[Group]:
-            groups = await self._groups((Dimension.USER,), buckets)
+            period = (buckets.start, buckets.end)
+            groups = await self._groups((Dimension.USER,), buckets, period)
             return [g for g in groups if g.keys[0] != NONE_KEY]
 
-        # Shared by the timeline and a DAY pivot in one request; not cached itself.
-        return await self._memo.once(f"user_buckets:{buckets.granularity}", compute)
+        # Shared by the timeline (the buckets it cannot count in SQL) and a DAY pivot in one
+        # request; not cached itself.
+        name = f"user_buckets:{buckets.granularity}:{buckets.start}:{buckets.end}"
+        return await self._memo.once(name, compute)
 
 
 def _column_order(column: int | datetime) -> tuple[int, str]:
