@@ -18,6 +18,16 @@ UNKNOWN = {
 }
 
 
+# What a batch needs of the project's settings, as two 0/1 columns (keeps content, has a
+# monthly budget), and what a project without its settings row has. Every look-up of a batch
+# (by id here, by name in ``named_records``) selects them.
+SETTINGS_FLAGS_SQL = (
+    "CASE WHEN store_request_content THEN 1 ELSE 0 END, "
+    "CASE WHEN monthly_budget_nanos IS NULL THEN 0 ELSE 1 END"
+)
+DEFAULT_SETTINGS = (True, False)
+
+
 @dataclass(frozen=True)
 class Known:
     """What a batch refers to that exists: models with their prices (input, output nano-USD
@@ -62,8 +72,7 @@ async def load_known(project_id: int, parsed: Sequence[ParsedRecord]) -> Known:
         return f"{column} IN ({', '.join(statement.bind(value) for value in wanted)})"
 
     parts = [
-        "SELECT 's', CASE WHEN store_request_content THEN 1 ELSE 0 END, "
-        "CASE WHEN monthly_budget_nanos IS NULL THEN 0 ELSE 1 END, 0 "
+        f"SELECT 's', {SETTINGS_FLAGS_SQL}, 0 "
         f"FROM project_settings WHERE project_id = {statement.bind(project_id)}"
     ]
     for kind, table, column, wanted in (
@@ -83,7 +92,7 @@ async def load_known(project_id: int, parsed: Sequence[ParsedRecord]) -> Known:
     _, found = await connection.execute_query(" UNION ALL ".join(parts), statement.params)
     by_kind: dict[str, set[int]] = {"a": set(), "u": set(), "t": set()}
     prices: dict[int, tuple[int, int]] = {}
-    keep_content, has_budget = True, False  # a project without its settings row: defaults
+    keep_content, has_budget = DEFAULT_SETTINGS
     for kind, value, input_price, output_price in (tuple(row) for row in found):
         if kind == "m":
             prices[int(value)] = (int(input_price), int(output_price))

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from kernel.errors import BadUserInput
 from kernel.raw_sql import Statement
 from models import Request
-from resolvers.ingestion.lookups import Known
+from resolvers.ingestion.lookups import DEFAULT_SETTINGS, SETTINGS_FLAGS_SQL, Known
 from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.recording import store_resolved
 from resolvers.ingestion.storage import rows_of
@@ -168,10 +168,17 @@ async def load_names(project_id: int, items: Sequence[NamedRecord | Refusal]) ->
     prices: dict[int, tuple[int, int]] = {}
     assistant_ids: set[int] = set()
     member_ids: set[int] = set()
-    keep_content, has_budget = True, False  # a project without its settings row: defaults
+    keep_content, has_budget = DEFAULT_SETTINGS
 
     def names() -> Names:
-        known = Known(prices, assistant_ids, member_ids, set(), keep_content, has_budget)
+        known = Known(
+            models=prices,
+            assistants=assistant_ids,
+            members=member_ids,
+            tokens=set(),  # names name no token: the recording one is the default
+            keep_content=keep_content,
+            has_budget=has_budget,
+        )
         members = {
             user: member_by_name[lower]
             for user, lower in lowered.items()
@@ -192,8 +199,7 @@ async def load_names(project_id: int, items: Sequence[NamedRecord | Refusal]) ->
 
     # (kind, id, name, input price or keeps content, output price or has a budget)
     parts = [
-        "SELECT 's', 0, '', CASE WHEN store_request_content THEN 1 ELSE 0 END, "
-        "CASE WHEN monthly_budget_nanos IS NULL THEN 0 ELSE 1 END "
+        f"SELECT 's', 0, '', {SETTINGS_FLAGS_SQL} "
         f"FROM project_settings WHERE project_id = {statement.bind(project_id)}",
         "SELECT 'm', id, name, input_price_per_million_nanos, output_price_per_million_nanos "
         f"FROM ai_models WHERE {among('name', sorted(models), 'text')}",
