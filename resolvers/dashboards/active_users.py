@@ -25,9 +25,9 @@ from resolvers.dashboards.aggregates import (
     source_table,
 )
 from resolvers.dashboards.time_range import Window
+from resolvers.dashboards.usage import NONE_KEY
 from resolvers.rollups import ROLLUP_SUMS_SQL, START_OF, TABLES, Grain
 
-NO_USER = 0
 _LENGTH = {Grain.HOUR: timedelta(hours=1), Grain.DAY: timedelta(days=1)}
 # Runs of buckets counted one way or the other: each is an index range (or a statement) of
 # its own. Past this many, the whole window is summed per user, as every bucket can be.
@@ -108,7 +108,7 @@ async def _count(
                             window.starts[first], end)  # fmt: skip
         selects.append(
             f"SELECT bucket_start, COUNT(*) AS users, {ROLLUP_SUMS_SQL} FROM {table} "
-            f"WHERE {where} AND user_key <> {NO_USER} AND requests <> 0 GROUP BY bucket_start"
+            f"WHERE {where} AND user_key <> {NONE_KEY} AND requests <> 0 GROUP BY bucket_start"
         )
     _, rows = await connection.execute_query(" UNION ALL ".join(selects), statement.params)
     for row in rows:
@@ -137,7 +137,7 @@ async def _merge(
     totals = [RollupSums() for _ in range(last - first)]
     for group in await summed(part):
         assert group.bucket is not None
-        if group.keys[0] != NO_USER:
+        if group.keys[0] != NONE_KEY:
             users[group.bucket] += 1
             totals[group.bucket].add(group.sums)
     found[first:last] = list(zip(users, totals, strict=True))
