@@ -40,9 +40,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from tortoise import Tortoise
 
-from bench.ingestion import count_stored, database, raw_insert
 from bench.ingestion_data import BATCH, HISTORY, World, batches, body_of, make_records, make_world
 from bench.ingestion_data import raw_rows as rows_for_raw_project
+from bench.ingestion_server import count_stored, database, measure_raw_insert
 from comptroller.database import tortoise_config
 from tests.support.backends import Backend, serving
 
@@ -179,7 +179,7 @@ async def preload(url: str, sqlite_path: Path | None, world: World, count: int) 
         )
         for row in rows_for_raw_project(world, records, sqlite_path is not None):
             rows.append((world.project.id, *row[1:]))
-    seconds = await raw_insert(url, sqlite_path, rows, 100_000)
+    seconds = (await measure_raw_insert(url, sqlite_path, rows, 100_000)).seconds
     return count / seconds
 
 

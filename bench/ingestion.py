@@ -43,21 +43,16 @@ from bench.ingestion_data import (
     raw_rows,
 )
 from bench.ingestion_phases import breakdown
-
-# count_stored, database and raw_insert are also bench.gateways' (imported from here).
 from bench.ingestion_server import (
     PATHS,
     ROUTES,
     count_stored,
-    database,
+    measure_raw_insert,
     post_concurrently,
-    raw_insert,
     run_each_backend,
     served,
 )
 from tests.support.backends import Backend
-
-__all__ = ["count_stored", "database", "raw_insert"]
 
 TARGET_RECORDS_PER_SECOND = 25_000
 WARMUP_BATCHES = 2
@@ -199,18 +194,18 @@ async def throughput(
     # for scale, other rows committed per batch as the API must (one transaction a call).
     sqlite = sqlite_path is not None
     rows = raw_rows(world, records[routes[0], "seq"], sqlite=sqlite)
-    raw_seconds = await raw_insert(backend.database_url, sqlite_path, rows, len(rows))
+    raw = await measure_raw_insert(backend.database_url, sqlite_path, rows, len(rows))
     batched = make_records(rng, world, "raw", total, now, history)
     batched_rows = raw_rows(world, batched, sqlite=sqlite)
-    batched_seconds = await raw_insert(backend.database_url, sqlite_path, batched_rows, BATCH)
+    batched_run = await measure_raw_insert(backend.database_url, sqlite_path, batched_rows, BATCH)
     world.raw_sent += len(rows) + len(batched_rows)
-    raw_rate = len(rows) / raw_seconds
+    raw_rate = len(rows) / raw.seconds
     raw_kind = "executemany" if sqlite else "COPY (asyncpg)"
 
     print(
         f"[{name}] raw insert ({raw_kind}, one transaction): {len(rows):,} rows in "
-        f"{raw_seconds:.2f} s = {raw_rate:,.0f} rows/s; committed per {BATCH:,} rows: "
-        f"{len(batched_rows) / batched_seconds:,.0f} rows/s"
+        f"{raw.seconds:.2f} s = {raw_rate:,.0f} rows/s; committed per {BATCH:,} rows: "
+        f"{len(batched_rows) / batched_run.seconds:,.0f} rows/s"
     )
     for route in routes:
         one, many = runs[route, "seq"], runs[route, "conc"]

@@ -133,19 +133,6 @@ class RawRun:
     cpu_seconds: float  # the database's: SQLite's in this process, PostgreSQL's backends'
 
 
-async def raw_insert(
-    database_url: str,
-    sqlite_path: Path | None,
-    rows: list[tuple[object, ...]],
-    per_commit: int,
-    table: str = "requests",
-    writers: int = 1,
-) -> float:
-    """Seconds to store ``rows`` in ``table`` (see ``measure_raw_insert``)."""
-    run = await measure_raw_insert(database_url, sqlite_path, rows, per_commit, table, writers)
-    return run.seconds
-
-
 async def measure_raw_insert(
     database_url: str,
     sqlite_path: Path | None,
