@@ -14,7 +14,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import ProjectRole, RequestStatus
+from models import ProjectRole
 from resolvers.dashboards.buckets import Granularity
 from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.recording import record_requests
@@ -124,21 +124,7 @@ async def dataset(backend: Backend) -> AsyncIterator[Dataset]:
             user=rng.choice([*users, None]),
         )
         sent.append(request)
-        records.append(
-            RecordInput(
-                external_id=f"d{index}",
-                created_at=created_at,
-                status=RequestStatus(request.status),
-                duration_ms=request.duration_ms,
-                model_id=str(model.id),
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                assistant_id=None if request.assistant is None else str(request.assistant),
-                user_id=None if request.user is None else str(request.user),
-                api_token_id=str(request.api_token),
-                cost=cost_micros / 1_000_000 if given_cost else None,
-            )
-        )
+        records.append(request.as_record(f"d{index}", priced_by_model=not given_cost))
     for start in range(0, len(records), 250):
         await record_requests(project.id, None, records[start : start + 250])
     yield Dataset(project.id, token, sent, assistants, [m.id for m in models], api_tokens, users)

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from models import ProjectRole, RequestStatus
+from models import ProjectRole
 from resolvers.dashboards.buckets import Granularity
-from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.recording import record_requests
 from tests.support.backends import Backend
 from tests.support.dashboard_recomputation import (
@@ -110,21 +109,7 @@ async def requests_around_midnights(backend: Backend) -> AsyncIterator[Dataset]:
             user=rng.choice([*users, None]),
         )
         sent.append(request)
-        records.append(
-            RecordInput(
-                external_id=f"m{index}",
-                created_at=created_at,
-                status=RequestStatus(request.status),
-                duration_ms=request.duration_ms,
-                model_id=str(model.id),
-                input_tokens=request.input_tokens,
-                output_tokens=request.output_tokens,
-                assistant_id=None if request.assistant is None else str(request.assistant),
-                user_id=None if request.user is None else str(request.user),
-                api_token_id=str(api_token),
-                cost=request.cost_nanos / 1_000_000_000,
-            )
-        )
+        records.append(request.as_record(f"m{index}"))
     for start in range(0, len(records), 500):
         await record_requests(project.id, None, records[start : start + 500])
     models_ = [m.id for m in models]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from models import ProjectRole, ProjectSettings, RequestStatus
+from models import ProjectRole, ProjectSettings
 from resolvers.dashboards.buckets import Granularity
 from resolvers.ingestion.record import RecordInput
 from resolvers.ingestion.recording import record_requests
@@ -122,21 +122,7 @@ def _records(
             user=rng.choice([*data.users, *data.users[:2] * 2, None]),
         )
         data.requests.append(request)
-        records.append(
-            RecordInput(
-                external_id=f"{prefix}{index}",
-                created_at=created_at,
-                status=RequestStatus(request.status),
-                duration_ms=request.duration_ms,
-                model_id=str(request.model),
-                input_tokens=request.input_tokens,
-                output_tokens=request.output_tokens,
-                assistant_id=None if request.assistant is None else str(request.assistant),
-                user_id=None if request.user is None else str(request.user),
-                api_token_id=str(request.api_token),
-                cost=request.cost_nanos / NANOS,
-            )
-        )
+        records.append(request.as_record(f"{prefix}{index}"))
     return records
 
 

@@ -1,5 +1,5 @@
 """The dashboards' figures recomputed in plain Python from the requests a test recorded:
-the independent model that ``test_dashboards`` and ``test_dashboards_daily_tier`` check
+the independent model that the dashboards' tests (all tiers, daily, per-user) check
 every figure against."""
 
 from bisect import bisect_right
@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models import RequestStatus
 from resolvers.dashboards.buckets import Granularity
+from resolvers.ingestion.record import RecordInput
 from tests.support.bucket_walk import brute_force
 
 NANOS = 1_000_000_000
@@ -30,6 +32,23 @@ class Sent:
     model: int
     api_token: int
     user: int | None
+
+    def as_record(self, external_id: str, *, priced_by_model: bool = False) -> RecordInput:
+        """The record a gateway sends for this request: with its cost, or without one for
+        the server to price by the model."""
+        return RecordInput(
+            external_id=external_id,
+            created_at=self.created_at,
+            status=RequestStatus(self.status),
+            duration_ms=self.duration_ms,
+            model_id=str(self.model),
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            assistant_id=None if self.assistant is None else str(self.assistant),
+            user_id=None if self.user is None else str(self.user),
+            api_token_id=str(self.api_token),
+            cost=None if priced_by_model else self.cost_nanos / NANOS,
+        )
 
 
 @dataclass
